@@ -1,0 +1,1 @@
+"""capacitymap: maps of bitcoin mining power capacity and pool hashrate."""
