@@ -1,0 +1,187 @@
+"""What a map shows: :class:`MapSpec` (frozen) and the named view :data:`PRESETS`.
+
+A spec holds only presentation choices; data travels separately into :func:`build_map`.
+``share`` values are fractions in [0, 1] in code and shown as percentages on the map.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final, Literal, get_args
+
+from capacitymap.errors import CapacityMapError
+
+__all__ = [
+    "MapSpec",
+    "BBox",
+    "Preset",
+    "PRESETS",
+    "PresetName",
+    "PRESET_NAMES",
+    "Level",
+    "Metric",
+    "METRICS",
+    "METRIC_UNITS",
+    "Scheme",
+    "SCHEMES",
+    "MarkerColour",
+    "MARKER_COLOURS",
+    "Assets",
+    "ASSETS",
+    "MapSpecError",
+    "resolve_preset",
+]
+
+
+class MapSpecError(CapacityMapError, ValueError):
+    """A map specification or the frames given to :func:`build_map` cannot make a map."""
+
+
+PresetName = Literal["north-america", "china", "world", "us", "canada"]
+PRESET_NAMES: Final[tuple[str, ...]] = get_args(PresetName)
+
+#: ``admin1`` draws states/provinces keyed by ``iso_3166_2``; ``admin0`` draws countries keyed by ``iso_a2``.
+Level = Literal["admin1", "admin0"]
+
+Metric = Literal["capacity_mw", "hashrate_ehs", "share"]
+METRICS: Final[tuple[str, ...]] = get_args(Metric)
+#: Units as the map shows them (``share`` is a fraction in code, a percentage on the map).
+METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/s", "share": "%"}
+
+#: Classification schemes (mapclassify): Quantiles, FisherJenks, EqualInterval, UserDefined (``bins``).
+Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_bins"]
+SCHEMES: Final[tuple[str, ...]] = get_args(Scheme)
+
+MarkerColour = Literal["operator", "status"]
+MARKER_COLOURS: Final[tuple[str, ...]] = get_args(MarkerColour)
+
+#: ``cdn``: Leaflet and plugins from CDNs; ``inline``: everything inlined, no network at all.
+Assets = Literal["cdn", "inline"]
+ASSETS: Final[tuple[str, ...]] = get_args(Assets)
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """A custom view: longitudes ``west``..``east`` and latitudes ``south``..``north`` in degrees WGS84."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __post_init__(self) -> None:
+        vals = (self.west, self.south, self.east, self.north)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in vals):
+            raise MapSpecError(f"BBox: expected four finite numbers (west, south, east, north), got {vals!r}")
+        if not (-180 <= self.west < self.east <= 180):
+            raise MapSpecError(
+                f"BBox: expected -180 <= west < east <= 180 (degrees longitude), got west={self.west!r}, "
+                f"east={self.east!r}; give longitudes in WGS84 with west first"
+            )
+        if not (-90 <= self.south < self.north <= 90):
+            raise MapSpecError(
+                f"BBox: expected -90 <= south < north <= 90 (degrees latitude), got south={self.south!r}, "
+                f"north={self.north!r}; give latitudes in WGS84 with south first"
+            )
+
+    @property
+    def bounds(self) -> list[list[float]]:
+        """Leaflet ``[[south, west], [north, east]]``."""
+        return [[self.south, self.west], [self.north, self.east]]
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """A named view: which regions to keep and where to look."""
+
+    name: str
+    label: str
+    level: Level | None  # None: whatever layer is given (custom bbox)
+    countries: tuple[str, ...] | None  # ISO alpha-2 kept; None = all
+    bbox: BBox
+    min_zoom: int = 2
+
+
+PRESETS: Final[dict[str, Preset]] = {
+    "north-america": Preset(
+        "north-america", "United States, Canada and Mexico", "admin1", ("CA", "MX", "US"),
+        BBox(-168.0, 14.0, -52.0, 72.0),
+    ),
+    "us": Preset("us", "United States", "admin1", ("US",), BBox(-125.0, 24.0, -66.5, 49.5)),
+    "canada": Preset("canada", "Canada", "admin1", ("CA",), BBox(-141.0, 41.5, -52.5, 70.0)),
+    "china": Preset("china", "China", "admin1", ("CN",), BBox(73.5, 18.0, 135.0, 53.5)),
+    "world": Preset("world", "World", "admin0", None, BBox(-170.0, -56.0, 180.0, 78.0), min_zoom=1),
+}
+
+
+def resolve_preset(preset: str | BBox) -> Preset:
+    """The :class:`Preset` for a name or a custom :class:`BBox`."""
+    if isinstance(preset, BBox):
+        return Preset("custom", "Custom area", None, None, preset)
+    if isinstance(preset, str) and preset in PRESETS:
+        return PRESETS[preset]
+    raise MapSpecError(
+        f"preset: expected one of {list(PRESETS)!r} or a BBox(west, south, east, north), got {preset!r}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MapSpec:
+    """Presentation choices for one map. Frozen; validated on construction.
+
+    ``bins`` (upper class bounds, strictly increasing) are required by ``scheme="user_bins"`` and
+    refused by the other schemes. ``k`` is the number of classes (2..9) for the other schemes.
+    """
+
+    preset: str | BBox = "north-america"
+    title: str = ""
+    subtitle: str = ""
+    credit: str = ""
+    coverage_note: str = ""
+    metric: Metric = "capacity_mw"
+    scheme: Scheme = "quantiles"
+    k: int = 5
+    bins: tuple[float, ...] | None = None
+    marker_colour: MarkerColour = "operator"
+    assets: Assets = "cdn"
+
+    def __post_init__(self) -> None:
+        resolve_preset(self.preset)
+        for name in ("title", "subtitle", "credit", "coverage_note"):
+            if not isinstance(getattr(self, name), str):
+                raise MapSpecError(f"MapSpec.{name}: expected text, got {getattr(self, name)!r}")
+        _choice("metric", self.metric, METRICS)
+        _choice("scheme", self.scheme, SCHEMES)
+        _choice("marker_colour", self.marker_colour, MARKER_COLOURS)
+        _choice("assets", self.assets, ASSETS)
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 2 <= self.k <= 9:
+            raise MapSpecError(f"MapSpec.k: expected a whole number of classes from 2 to 9, got {self.k!r}")
+        if self.scheme == "user_bins":
+            if self.bins is None or len(self.bins) == 0:
+                raise MapSpecError(
+                    f"MapSpec.bins: scheme 'user_bins' needs bins (upper class bounds), got {self.bins!r}; "
+                    "give e.g. bins=(10, 100, 500)"
+                )
+            bins = tuple(self.bins)
+            if not all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bins):
+                raise MapSpecError(f"MapSpec.bins: expected finite numbers, got {bins!r}")
+            if any(b >= c for b, c in zip(bins, bins[1:])) or len(bins) > 9:
+                raise MapSpecError(
+                    f"MapSpec.bins: expected 1 to 9 strictly increasing upper bounds, got {bins!r}; sort them and drop repeats"
+                )
+            object.__setattr__(self, "bins", tuple(float(b) for b in bins))
+        elif self.bins is not None:
+            raise MapSpecError(
+                f"MapSpec.bins: bins are used only with scheme='user_bins', got scheme={self.scheme!r} and "
+                f"bins={self.bins!r}; set scheme='user_bins' or drop bins"
+            )
+
+    @property
+    def unit(self) -> str:
+        return METRIC_UNITS[self.metric]
+
+
+def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise MapSpecError(f"MapSpec.{name}: expected one of {list(choices)!r}, got {value!r}")
