@@ -1,0 +1,113 @@
+"""Everything that touches files: readers for each record kind, boundary layers, atomic writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from typing import Literal
+
+import pandas as pd
+
+from capacitymap.errors import DataError, Problem, SchemaError
+from capacitymap.io.boundaries import read_admin0, read_admin1, read_boundaries
+from capacitymap.io.columns import FACILITY_ALIASES, map_columns
+from capacitymap.io.facilities import parse_facilities
+from capacitymap.io.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
+from capacitymap.io.rows import Records
+from capacitymap.io.tables import Table, read_table
+from capacitymap.io.write import write_bytes_atomic, write_text_atomic
+from capacitymap.regions import Gazetteer, default_gazetteer
+
+__all__ = [
+    "Kind",
+    "Records",
+    "detect_kind",
+    "read_facilities",
+    "read_hashrate",
+    "read_network_hashrate",
+    "read_records",
+    "read_admin0",
+    "read_admin1",
+    "read_boundaries",
+    "write_bytes_atomic",
+    "write_text_atomic",
+]
+
+Kind = Literal["facilities", "hashrate"]
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+
+
+def detect_kind(table: Table) -> Kind:
+    """Tell facility files from hashrate files by their columns."""
+    if hashrate_format(table.header) is not None:
+        return "hashrate"
+    cols = map_columns(table.header, FACILITY_ALIASES, file=table.path)
+    if {"capacity_mw", "capacity_gw"} & cols.keys():
+        return "facilities"
+    raise SchemaError(Problem(
+        table.path, 1, None,
+        f"expected the columns of a facility file (operator, site, capacity_mw, status, ...) or of a hashrate file "
+        f"(month, pool, country, share, or a CCAF export), got {table.header!r}; rename the columns or pass --kind",
+    ))
+
+
+def read_records(
+    paths: Paths,
+    *,
+    kind: Kind | None = None,
+    skip_invalid: bool = False,
+    gazetteer: Gazetteer | None = None,
+    today: dt.date | None = None,
+) -> dict[Kind, Records]:
+    """Read every file, each as its own kind (detected from its columns unless ``kind`` is given).
+
+    Problems from all files are gathered before anything is raised, so one run shows them all.
+    """
+    gaz = gazetteer or default_gazetteer()
+    day = today or dt.date.today()
+    parsed: dict[Kind, list[Records]] = {}
+    problems: list[Problem] = []
+    for path in _as_list(paths):
+        try:
+            table = read_table(path)
+            this_kind = kind or detect_kind(table)
+            parse = parse_facilities if this_kind == "facilities" else parse_hashrate
+            parsed.setdefault(this_kind, []).append(parse(table, gazetteer=gaz, today=day, skip_invalid=skip_invalid))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise DataError(problems)
+    return {k: _combine(v) for k, v in parsed.items()}
+
+
+def read_facilities(paths: Paths, **options: object) -> Records:
+    """Read facility capacity files (CSV, XLSX, Parquet, GeoJSON points) into canonical records."""
+    return read_records(paths, kind="facilities", **options)["facilities"]  # type: ignore[arg-type]
+
+
+def read_hashrate(paths: Paths, **options: object) -> Records:
+    """Read pool hashrate files (generic or CCAF exports) into canonical records."""
+    return read_records(paths, kind="hashrate", **options)["hashrate"]  # type: ignore[arg-type]
+
+
+def read_network_hashrate(path: str | os.PathLike[str], *, today: dt.date | None = None) -> pd.DataFrame:
+    """A monthly network hashrate series (``month``, ``hashrate_ehs``)."""
+    return parse_network_hashrate(read_table(path), today=today or dt.date.today())
+
+
+def _as_list(paths: Paths) -> list[str | os.PathLike[str]]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [paths]
+    return list(paths)
+
+
+def _combine(records: list[Records]) -> Records:
+    if len(records) == 1:
+        return records[0]
+    return Records(
+        frame=pd.concat([r.frame for r in records], ignore_index=True),
+        rejected=pd.concat([r.rejected for r in records], ignore_index=True),
+        rows_read=sum(r.rows_read for r in records),
+        notes=[n for r in records for n in r.notes],
+    )
