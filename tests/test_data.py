@@ -31,7 +31,7 @@ HEADERS = {
     PROVINCES: "Date,Province,Share of global hashrate,source_url",
     PROVINCES_REVISED: "Date,Province,Share of global hashrate,source_url",
     US_STATES: "Date,State,US hashrate by state,source_url",
-    FOUNDRY: "month,pool,country,region,share_%,source_url",
+    FOUNDRY: "month,pool,country,region,share_%,share_of,source_url",
     FACILITIES: FACILITY_HEADER,
 }
 STATUSES = {"operational", "under_construction", "planned", "curtailed", "closed"}
@@ -281,4 +281,6 @@ def test_province_launch_figures() -> None:
 def test_foundry_file_is_foundry_only() -> None:
     frame = read_text_csv(FOUNDRY)
     assert set(frame["pool"]) == {"Foundry USA"} and set(frame["country"]) == {"US"}
+    # Shares of the pool's US hashrate, not of its worldwide hashrate.
+    assert set(frame["share_of"]) == {"country"}
     assert frame["month"].str.match(r"^\d{4}-\d{2}$").all()
