@@ -1,0 +1,81 @@
+"""The hashrate method: CCAF-style pool aggregation, regional extrapolation, VPN correction,
+time windows, and power <-> hashrate. Frames in, frames out; see ``docs/methodology.md``.
+
+``estimate_hashrate`` runs every step; each step is also public so that it can be checked alone.
+"""
+
+from capacitymap.method._aggregate import aggregate_pools
+from capacitymap.method._extrapolate import extrapolate_regions, regional_distributions
+from capacitymap.method._pipeline import (
+    EXTRAPOLATION_RULE,
+    REPRESENTATIVE_SAMPLE,
+    estimate_hashrate,
+    format_explain,
+    to_region_values,
+)
+from capacitymap.method._power import DEFAULT_J_PER_TH, DEFAULT_J_PER_TH_SOURCE, ehs_to_mw, mw_to_ehs
+from capacitymap.method._shares import derive_pool_weights, normalise_pool_shares
+from capacitymap.method._types import (
+    AVERAGES,
+    LEVELS,
+    MONTHLY_COLUMNS,
+    POOL_SHARE_COLUMNS,
+    POOL_WEIGHT_COLUMNS,
+    POOL_WEIGHTINGS,
+    RESULT_COLUMNS,
+    SHARE_TOLERANCE,
+    VPN_VARIANTS,
+    Average,
+    ExplainStep,
+    HashrateResult,
+    Level,
+    PoolWeighting,
+    VpnCorrection,
+    VpnVariant,
+    Window,
+    parse_vpn_correction,
+)
+from capacitymap.method._vpn import VPN_MOVE_COLUMNS, admin1_adjacency, correct_vpn
+from capacitymap.method._window import apply_window, month_range, read_network_hashrate, resolve_window
+
+__all__ = [
+    "estimate_hashrate",
+    "format_explain",
+    "to_region_values",
+    "normalise_pool_shares",
+    "derive_pool_weights",
+    "correct_vpn",
+    "admin1_adjacency",
+    "extrapolate_regions",
+    "regional_distributions",
+    "aggregate_pools",
+    "resolve_window",
+    "apply_window",
+    "month_range",
+    "read_network_hashrate",
+    "ehs_to_mw",
+    "mw_to_ehs",
+    "parse_vpn_correction",
+    "VpnCorrection",
+    "Window",
+    "ExplainStep",
+    "HashrateResult",
+    "Level",
+    "Average",
+    "VpnVariant",
+    "PoolWeighting",
+    "LEVELS",
+    "AVERAGES",
+    "VPN_VARIANTS",
+    "POOL_WEIGHTINGS",
+    "DEFAULT_J_PER_TH",
+    "DEFAULT_J_PER_TH_SOURCE",
+    "SHARE_TOLERANCE",
+    "REPRESENTATIVE_SAMPLE",
+    "EXTRAPOLATION_RULE",
+    "POOL_SHARE_COLUMNS",
+    "POOL_WEIGHT_COLUMNS",
+    "MONTHLY_COLUMNS",
+    "RESULT_COLUMNS",
+    "VPN_MOVE_COLUMNS",
+]
