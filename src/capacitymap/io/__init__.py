@@ -110,4 +110,5 @@ def _combine(records: list[Records]) -> Records:
         rejected=pd.concat([r.rejected for r in records], ignore_index=True),
         rows_read=sum(r.rows_read for r in records),
         notes=[n for r in records for n in r.notes],
+        problems=[p for r in records for p in r.problems],
     )

@@ -94,7 +94,7 @@ def parse_hashrate(table: Table, *, gazetteer: Gazetteer, today: dt.date, skip_i
     _check_sums(frame, parser)
     _check_duplicate_keys(frame, parser)
     records = finish(frame, parser.problems, skip_invalid=skip_invalid)
-    return Records(records.frame, records.rejected, records.rows_read, notes=_partial_notes(records.frame))
+    return Records(records.frame, records.rejected, records.rows_read, notes=_partial_notes(records.frame), problems=records.problems)
 
 
 class _HashrateParser(RowParser):

@@ -29,6 +29,7 @@ class Records:
     rejected: pd.DataFrame
     rows_read: int
     notes: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # of the rejected rows
 
 
 def empty_rejected() -> pd.DataFrame:
@@ -87,4 +88,9 @@ def finish(frame: pd.DataFrame, problems: dict[int, list[Problem]], *, skip_inva
         )
     else:
         rejected = empty_rejected()
-    return Records(frame=frame.drop(index=bad).reset_index(drop=True), rejected=rejected, rows_read=len(frame))
+    return Records(
+        frame=frame.drop(index=bad).reset_index(drop=True),
+        rejected=rejected,
+        rows_read=len(frame),
+        problems=[p for i in bad for p in problems[i]],
+    )

@@ -1,0 +1,176 @@
+"""Assign facility records to admin-1 regions.
+
+The rule, in order (deterministic, documented in the README):
+
+1. A facility with coordinates goes to the region whose polygon contains or touches its point;
+   a point on a shared border goes to the region whose code sorts first.
+2. A point in no region (just offshore, or a border drawn coarsely) goes to the nearest region if it
+   lies within ``tolerance_km`` (geodesic distance to that region's edge); ties go to the code that
+   sorts first. ``placement`` says ``"nearest"``.
+3. A facility with only a region is drawn at the region's representative point (``"region"``).
+4. Given both, they are cross-checked. A mismatch (wrong state, swapped latitude/longitude) is a
+   warning that names both answers; the coordinates win when they fall in a covered region, the
+   region wins when they fall in none. ``strict=True`` makes every mismatch a problem of the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from capacitymap.errors import Problem
+from capacitymap.schema import LINE, SOURCE_FILE
+
+__all__ = ["JoinResult", "assign_regions", "TOLERANCE_KM", "locate_points"]
+
+#: Points this close to a covered region (but in none) go to the nearest one.
+TOLERANCE_KM = 25.0
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    """Facilities placed on the map, and the rows that could not be."""
+
+    facilities: gpd.GeoDataFrame
+    problems: dict[int, list[Problem]] = field(default_factory=dict)  # by input row, for rows that cannot be placed
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def locate_points(lon: np.ndarray, lat: np.ndarray, admin1: gpd.GeoDataFrame) -> np.ndarray:
+    """The index (position in ``admin1`` sorted by code) of the region each point falls in, or -1.
+
+    Border points go to the region whose code sorts first.
+    """
+    regions = admin1.sort_values("iso_3166_2", ignore_index=True)
+    points = shapely.points(lon, lat)
+    tree = shapely.STRtree(regions.geometry.to_numpy())
+    point_idx, region_idx = tree.query(points, predicate="intersects")
+    out = np.full(len(points), -1, dtype="int64")
+    # Regions are sorted by code: the smallest region index per point is the first code.
+    order = np.lexsort((region_idx, point_idx))
+    point_idx, region_idx = point_idx[order], region_idx[order]
+    first = np.ones(len(point_idx), dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    out[point_idx[first]] = region_idx[first]
+    return out
+
+
+def _nearest(lon: float, lat: float, regions: gpd.GeoDataFrame, tree: shapely.STRtree, tolerance_km: float) -> tuple[int, float]:
+    """The nearest region within tolerance (position in ``regions``) and its distance in km, or (-1, km)."""
+    point = shapely.Point(lon, lat)
+    # A generous box in degrees around the point, then exact geodesic distances to the candidates' edges.
+    pad = tolerance_km / 111.0 / max(np.cos(np.radians(min(abs(lat), 89.0))), 0.05) + 0.5
+    candidates = tree.query(shapely.box(lon - pad, lat - pad, lon + pad, lat + pad))
+    best, best_km = -1, float("inf")
+    for idx in sorted(int(c) for c in candidates):
+        edge_point = shapely.ops.nearest_points(regions.geometry.iloc[idx], point)[0]
+        _, _, metres = _GEOD.inv(lon, lat, edge_point.x, edge_point.y)
+        km = metres / 1000.0
+        if km < best_km - 1e-9:
+            best, best_km = idx, km
+    return (best, best_km) if best_km <= tolerance_km else (-1, best_km)
+
+
+def assign_regions(
+    facilities: pd.DataFrame,
+    admin1: gpd.GeoDataFrame,
+    *,
+    strict: bool = False,
+    tolerance_km: float = TOLERANCE_KM,
+) -> JoinResult:
+    """Place each facility in an admin-1 region: adds ``iso_3166_2``, ``region_name``, ``placement``, ``geometry``.
+
+    ``facilities`` are canonical records (with ``region_code`` resolved by the reader). Rows that cannot
+    be placed are returned in ``problems`` keyed by row position, never dropped silently.
+    """
+    import shapely.ops  # noqa: F401  (nearest_points)
+
+    regions = admin1.sort_values("iso_3166_2", ignore_index=True)
+    codes = regions["iso_3166_2"].to_numpy()
+    frame = facilities.reset_index(drop=True)
+    lon = frame["longitude"].to_numpy(dtype="float64")
+    lat = frame["latitude"].to_numpy(dtype="float64")
+    has_point = ~(np.isnan(lon) | np.isnan(lat))
+    located = np.full(len(frame), -1, dtype="int64")
+    if has_point.any():
+        located[has_point] = locate_points(lon[has_point], lat[has_point], regions)
+    placement = np.where(located >= 0, "point", "").astype(object)
+    tree = shapely.STRtree(regions.geometry.to_numpy())
+    by_code = {c: i for i, c in enumerate(codes)}
+    problems: dict[int, list[Problem]] = {}
+    warnings: list[Problem] = []
+
+    def report(i: int, column: str | None, message: str, *, hard: bool) -> None:
+        p = Problem(str(frame.at[i, SOURCE_FILE]), int(frame.at[i, LINE]), column, message, "error" if hard else "warning")
+        (problems.setdefault(i, []).append(p) if hard else warnings.append(p))
+
+    given = frame["region_code"].to_numpy(dtype=object) if "region_code" in frame else np.full(len(frame), None, dtype=object)
+    for i in np.flatnonzero(has_point & (located < 0)):
+        idx, km = _nearest(lon[i], lat[i], regions, tree, tolerance_km)
+        if idx >= 0:
+            located[i], placement[i] = idx, "nearest"
+        elif given[i] is None:
+            report(int(i), "latitude", _outside_message(lon[i], lat[i], km, tolerance_km), hard=True)
+
+    for i in range(len(frame)):
+        code = given[i]
+        if code is None:
+            continue
+        if code not in by_code:
+            report(i, "region", f"expected a region of the boundary layer, got {code!r}, which it does not cover; use --boundaries with a layer that has it", hard=True)
+            continue
+        if located[i] < 0:
+            if has_point[i]:
+                report(i, "latitude", f"the coordinates ({lat[i]:g}, {lon[i]:g}) fall in no covered region; the facility is drawn in the given region {code}", hard=strict)
+            located[i], placement[i] = by_code[code], "region"
+            continue
+        found = codes[located[i]]
+        if found != code:
+            hint = _swap_hint(lon[i], lat[i], code, regions, by_code)
+            report(i, "region", f"the region says {code} but the coordinates ({lat[i]:g}, {lon[i]:g}) fall in {found}{hint}; "
+                   f"the facility is placed in {found} by its coordinates — correct the region or the coordinates", hard=strict)
+
+    country = frame["country"].to_numpy(dtype=object)
+    for i in np.flatnonzero(located >= 0):
+        region_country = regions.at[int(located[i]), "iso_a2"]
+        if country[i] is not None and country[i] != region_country and i not in problems:
+            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({region_country}); correct the country or the coordinates", hard=strict)
+
+    placed = located >= 0
+    rep_points = regions.geometry.representative_point()
+    geometry = np.empty(len(frame), dtype=object)
+    for i in range(len(frame)):
+        if not placed[i]:
+            geometry[i] = None
+        elif placement[i] in ("point", "nearest"):
+            geometry[i] = shapely.Point(lon[i], lat[i])
+        else:
+            geometry[i] = rep_points.iloc[int(located[i])]
+    out = frame.copy()
+    out["iso_3166_2"] = [codes[j] if j >= 0 else None for j in located]
+    out["region_name"] = [regions.at[int(j), "name"] if j >= 0 else None for j in located]
+    out["country"] = [regions.at[int(j), "iso_a2"] if j >= 0 else c for j, c in zip(located, country)]
+    out["placement"] = [p if p else None for p in placement]
+    gdf = gpd.GeoDataFrame(out, geometry=list(geometry), crs="EPSG:4326")
+    return JoinResult(facilities=gdf, problems=problems, warnings=warnings)
+
+
+def _outside_message(lon: float, lat: float, km: float, tolerance_km: float) -> str:
+    nearest = f"the nearest covered region is {km:,.0f} km away" if np.isfinite(km) else "no covered region is near"
+    return (
+        f"the coordinates ({lat:g}, {lon:g}) fall in no covered region and {nearest} (more than {tolerance_km:g} km); "
+        "check the coordinates (swapped latitude and longitude?) or give the region"
+    )
+
+
+def _swap_hint(lon: float, lat: float, code: str, regions: gpd.GeoDataFrame, by_code: dict[str, int]) -> str:
+    if -90 <= lon <= 90 and regions.geometry.iloc[by_code[code]].intersects(shapely.Point(lat, lon)):
+        return " (latitude and longitude look swapped)"
+    return ""
