@@ -31,6 +31,9 @@ Level = Literal["admin1", "country"]
 #: China's are not (NE's ``HE`` is Henan, ISO's ``CN-HE`` is Hebei), so bare letters never resolve there.
 POSTAL_COUNTRIES = frozenset({"US", "CA", "MX"})
 
+#: Countries where bare letters mean different regions in different conventions, so only full codes resolve.
+BARE_LETTERS_UNRELIABLE = frozenset({"CN"})
+
 #: Country spellings seen in the field (CCAF exports, news copy) beyond Natural Earth's names.
 COUNTRY_ALIASES: Mapping[str, str] = {
     "Mainland China": "CN",
@@ -78,6 +81,9 @@ REGION_ALIASES: Mapping[str, str] = {
     "Washington D.C.": "US-DC",
     "Washington, D.C.": "US-DC",
     "D.C.": "US-DC",
+    "Mexico City": "MX-CMX",
+    "Ciudad de México": "MX-CMX",
+    "CDMX": "MX-CMX",
 }
 
 # Chinese administrative suffixes, longest first: 新疆维吾尔自治区 → 新疆, 黑龙江省 → 黑龙江.
@@ -132,6 +138,8 @@ class Gazetteer:
     def __init__(self, admin1: pd.DataFrame, admin0: pd.DataFrame):
         self._places: dict[tuple[Level, str], Place] = {}
         self._index: dict[str, set[tuple[Level, str]]] = defaultdict(set)
+        # A canonical ISO 3166-2 code always means its own region, whatever names it shares spelling with.
+        self._codes: dict[str, tuple[Level, str]] = {}
         # Bare letters ("TX", "QC") and ISO suffixes resolve only inside their own country
         # or when they are unique across the countries that use postal letters.
         self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -151,6 +159,7 @@ class Gazetteer:
     # -- building -------------------------------------------------------------------------------
     def _add_country(self, code: str, name: str, extra: Iterable[str]) -> None:
         self._places[("country", code)] = Place("country", code, code, name)
+        self._codes[normalize_name(code)] = ("country", code)
         for key in (code, name, *extra):
             if key:
                 self._index[normalize_name(key)].add(("country", code))
@@ -159,15 +168,17 @@ class Gazetteer:
         code: str = row.iso_3166_2  # type: ignore[attr-defined]
         country: str = row.iso_a2  # type: ignore[attr-defined]
         self._places[("admin1", code)] = Place("admin1", code, country, row.name)  # type: ignore[attr-defined]
+        self._codes[normalize_name(code)] = ("admin1", code)
         names = [row.name, *_split(row.name_alt), *_split(row.alias_code), code]  # type: ignore[attr-defined]
         local = _split(row.name_local)  # type: ignore[attr-defined]
         names += local + [short for n in local for short in _chinese_short_forms(n)]
-        if row.code_hasc:  # type: ignore[attr-defined]
-            names.append(row.code_hasc)  # type: ignore[attr-defined]
+        # code_hasc is not indexed: Natural Earth's HASC letters for China are its postal letters
+        # (CN.HE is Henan), which clash with ISO codes (CN-HE is Hebei).
         for name in names:
             self._index[normalize_name(name)].add(("admin1", code))
         suffix = code.split("-", 1)[1]
-        self._local[(country, normalize_name(suffix))].add(code)
+        if country not in BARE_LETTERS_UNRELIABLE:
+            self._local[(country, normalize_name(suffix))].add(code)
         if country in POSTAL_COUNTRIES:
             postal = str(row.postal or "")  # type: ignore[attr-defined]
             for letters in {suffix, postal} - {""}:
@@ -197,6 +208,9 @@ class Gazetteer:
         if not key:
             raise UnknownRegionError(f"expected a region or country name, got {text!r}", query=str(text))
         country_code = self.resolve(country, level="country").code if country else None
+        exact = self._codes.get(key)
+        if exact and exact[0] == "admin1" and level != "country" and (country_code is None or self._places[exact].country == country_code):
+            return self._places[exact]
         hits = set(self._index.get(key, ()))
         if country_code and level != "country":
             hits |= {("admin1", c) for c in self._local.get((country_code, key), ())}
