@@ -1,6 +1,24 @@
 """Publication-grade layered Folium maps: presets, classification, layers, deterministic HTML."""
 
+from capacitymap.render.build import build_map, render_html
 from capacitymap.render.classify import Classes, classify, format_value
+from capacitymap.render.describe import describe
+from capacitymap.render.embed import embed_snippet
+from capacitymap.render.ids import deterministic_ids
 from capacitymap.render.spec import PRESETS, BBox, MapSpec, MapSpecError, Preset
 
-__all__ = ["MapSpec", "BBox", "Preset", "PRESETS", "MapSpecError", "Classes", "classify", "format_value"]
+__all__ = [
+    "MapSpec",
+    "BBox",
+    "Preset",
+    "PRESETS",
+    "MapSpecError",
+    "build_map",
+    "render_html",
+    "describe",
+    "embed_snippet",
+    "deterministic_ids",
+    "Classes",
+    "classify",
+    "format_value",
+]

@@ -100,7 +100,7 @@ class Preset:
     level: Level | None  # None: whatever layer is given (custom bbox)
     countries: tuple[str, ...] | None  # ISO alpha-2 kept; None = all
     bbox: BBox
-    min_zoom: int = 2
+    min_zoom: int = 1
 
 
 PRESETS: Final[dict[str, Preset]] = {
@@ -111,7 +111,7 @@ PRESETS: Final[dict[str, Preset]] = {
     "us": Preset("us", "United States", "admin1", ("US",), BBox(-125.0, 24.0, -66.5, 49.5)),
     "canada": Preset("canada", "Canada", "admin1", ("CA",), BBox(-141.0, 41.5, -52.5, 70.0)),
     "china": Preset("china", "China", "admin1", ("CN",), BBox(73.5, 18.0, 135.0, 53.5)),
-    "world": Preset("world", "World", "admin0", None, BBox(-170.0, -56.0, 180.0, 78.0), min_zoom=1),
+    "world": Preset("world", "World", "admin0", None, BBox(-170.0, -56.0, 180.0, 78.0)),
 }
 
 

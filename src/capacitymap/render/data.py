@@ -1,0 +1,221 @@
+"""Validate the frames given to :func:`build_map` and derive what the map shows from them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from capacitymap.render.escape import safe_url, to_text
+from capacitymap.render.spec import Level, MapSpecError, Preset
+from capacitymap.schema import OTHER_COUNTRY
+
+__all__ = ["RegionValues", "prepare_values", "Facilities", "prepare_facilities", "csv_data_uri", "FACILITY_REQUIRED"]
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: Columns never shown as provenance.
+_NOT_PROVENANCE = {"value", "month", "geometry", "source_file", "line", "name", "region_name", "iso_a2",
+                   "iso_3166_2", "country", "region"}
+FACILITY_REQUIRED = ("operator", "site", "capacity_mw", "status", "as_of", "source_url", "geometry")
+SINGLE = ""  # the month label of data without months
+
+
+@dataclass
+class RegionValues:
+    """Values by month and region key, over the drawn regions only."""
+
+    key: str
+    months: list[str]  # sorted; [SINGLE] without a month column
+    values: dict[str, dict[str, float | None]]  # month -> key -> value (None = no data)
+    provenance: dict[str, dict[str, list[list[str]]]]  # month -> key -> [[label, text], ...]
+    provenance_columns: list[str]
+    table: pd.DataFrame  # rows drawn, sorted by month then key: key, month?, value, provenance...
+
+    @property
+    def has_months(self) -> bool:
+        return self.months != [SINGLE]
+
+    def finite(self) -> list[float]:
+        return [v for m in self.values.values() for v in m.values() if v is not None]
+
+    def totals(self) -> dict[str, float]:
+        return {m: float(sum(v for v in d.values() if v is not None)) for m, d in self.values.items()}
+
+
+def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set[str], drawn_keys: list[str]) -> RegionValues:
+    key = "iso_3166_2" if level == "admin1" else "iso_a2"
+    if values is None:
+        return RegionValues(key, [SINGLE], {SINGLE: {}}, {SINGLE: {}}, [], pd.DataFrame({key: [], "value": []}))
+    if not isinstance(values, pd.DataFrame):
+        raise MapSpecError(f"values: expected a DataFrame with columns {key!r} and 'value', got {type(values).__name__!r}")
+    missing = [c for c in (key, "value") if c not in values.columns]
+    if missing:
+        raise MapSpecError(
+            f"values: expected columns {[key, 'value']!r} for an {level.replace('admin', 'admin-')} map, missing "
+            f"{missing!r} in {list(values.columns)!r}; rename the region code column to {key!r}"
+        )
+    frame = pd.DataFrame(values.drop(columns=[c for c in ("geometry",) if c in values.columns]))
+    frame[key] = frame[key].astype("string").str.strip()
+    numbers = pd.to_numeric(frame["value"], errors="coerce")
+    bad = frame["value"].notna() & numbers.isna()
+    if bad.any():
+        first = frame.loc[bad, "value"].iloc[0]
+        raise MapSpecError(f"values: expected numbers (or NaN for no data) in 'value', got {first!r}; convert them first")
+    if np.isinf(numbers.to_numpy(dtype="float64", na_value=np.nan)).any():
+        raise MapSpecError("values: expected finite numbers in 'value', got infinity; use NaN for no data")
+    frame["value"] = numbers.astype("float64")
+    if "month" in frame.columns:
+        months_text = frame["month"].map(lambda v: to_text(v) or "")
+        badm = ~months_text.str.match(_MONTH)
+        if badm.any():
+            raise MapSpecError(
+                f"values: expected months as 'YYYY-MM' text, got {frame.loc[badm, 'month'].iloc[0]!r}; "
+                "format them with .dt.strftime('%Y-%m')"
+            )
+        frame["month"] = months_text
+    else:
+        frame["month"] = SINGLE
+    unknown = sorted(set(frame[key].dropna()) - layer_keys - {OTHER_COUNTRY})
+    if unknown:
+        raise MapSpecError(
+            f"values: expected region codes of the boundary layer in {key!r}, got unknown {unknown[:5]!r}; "
+            "resolve names with capacitymap.regions.Gazetteer first"
+        )
+    frame = frame[frame[key].isin(drawn_keys)]
+    dup = frame.duplicated([key, "month"])
+    if dup.any():
+        row = frame.loc[dup].iloc[0]
+        where = f" in month {row['month']!r}" if row["month"] else ""
+        raise MapSpecError(
+            f"values: expected one row per region{' and month' if row['month'] else ''}, got {row[key]!r} twice{where}; "
+            "aggregate the rows first"
+        )
+    prov_cols = sorted(c for c in frame.columns if c not in _NOT_PROVENANCE and c != key)
+    frame = frame.sort_values(["month", key], kind="stable").reset_index(drop=True)
+    months = sorted(set(frame["month"])) or [SINGLE]
+    vals: dict[str, dict[str, float | None]] = {m: {} for m in months}
+    prov: dict[str, dict[str, list[list[str]]]] = {m: {} for m in months}
+    for row in frame.itertuples(index=False):
+        d = row._asdict()
+        v = d["value"]
+        vals[d["month"]][d[key]] = None if v is None or math.isnan(v) else float(v)
+        items = []
+        for c in prov_cols:
+            text = to_text(d.get(c))
+            if text is not None and text != "":
+                items.append([c.replace("_", " "), text])
+        if items:
+            prov[d["month"]][d[key]] = items
+    table = frame[[key] + (["month"] if months != [SINGLE] else []) + ["value"] + prov_cols]
+    for c in prov_cols:
+        table = table.assign(**{c: table[c].map(lambda v: to_text(v) or "")})
+    return RegionValues(key, months, vals, prov, prov_cols, table)
+
+
+@dataclass
+class Facilities:
+    """Current facilities drawn as markers (sorted largest first), and per-region summaries."""
+
+    records: list[dict]  # lat, lon, operator, site, mw, status, as_of, url | url_text, key
+    operators: list[str]  # by total MW, descending, then name
+    statuses: list[str]
+    count_by_region: dict[str, int] = field(default_factory=dict)
+    top_by_region: dict[str, list[list]] = field(default_factory=dict)  # key -> [[operator, mw], ...]
+    max_mw: float = 0.0
+
+
+def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, preset: Preset, drawn_keys: list[str]) -> Facilities:
+    if facilities is None:
+        return Facilities([], [], [])
+    if not isinstance(facilities, gpd.GeoDataFrame):
+        raise MapSpecError(
+            f"facilities: expected a GeoDataFrame of points (EPSG:4326), got {type(facilities).__name__!r}; "
+            "run capacitymap.join.assign_regions first"
+        )
+    missing = [c for c in FACILITY_REQUIRED if c not in facilities.columns]
+    if missing:
+        raise MapSpecError(
+            f"facilities: expected columns {list(FACILITY_REQUIRED)!r}, missing {missing!r}; "
+            "read them with capacitymap.io.read_facilities and place them with capacitymap.join.assign_regions"
+        )
+    frame = facilities
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        frame = frame.to_crs(4326)
+    if "history" in frame.columns:
+        frame = frame[~frame["history"].fillna(False).astype(bool)]
+    geom = frame.geometry
+    located = geom.notna() & ~geom.is_empty
+    if located.any() and not (geom[located].geom_type == "Point").all():
+        raise MapSpecError(
+            f"facilities: expected Point geometries, got {sorted(set(geom[located].geom_type))!r}; use facility locations"
+        )
+    mw = pd.to_numeric(frame["capacity_mw"], errors="coerce").astype("float64")
+    lon = geom.x.where(located) if len(frame) else pd.Series([], dtype="float64")
+    lat = geom.y.where(located) if len(frame) else pd.Series([], dtype="float64")
+    if ((lat.abs() > 90) | (lon.abs() > 180)).any():
+        raise MapSpecError("facilities: expected WGS84 degrees, got coordinates outside ±90/±180; is the data in EPSG:4326?")
+    if "iso_3166_2" in frame.columns:
+        region = frame["iso_3166_2"].astype("string")
+    else:
+        region = pd.Series(pd.NA, index=frame.index, dtype="string")
+    if level == "admin0":
+        country = frame["country"].astype("string") if "country" in frame.columns else region.str.split("-").str[0]
+        region = country
+    region = region.fillna("")
+    drawn = set(drawn_keys)
+    if preset.countries is not None or preset.name == "world":
+        keep = region.isin(drawn)
+    else:
+        b = preset.bbox
+        keep = located & lon.between(b.west, b.east) & lat.between(b.south, b.north)
+    df = pd.DataFrame({
+        "operator": frame["operator"].map(lambda v: to_text(v) or "unknown"),
+        "site": frame["site"].map(lambda v: to_text(v) or ""),
+        "mw": mw, "status": frame["status"].map(lambda v: to_text(v) or "unknown"),
+        "as_of": frame["as_of"].map(lambda v: to_text(v) or ""),
+        "url": frame["source_url"].map(lambda v: to_text(v) or ""),
+        "lat": lat, "lon": lon, "key": region, "located": located,
+    })[keep.to_numpy()]
+    df = df.sort_values(["mw", "operator", "site"], ascending=[False, True, True], kind="stable", na_position="last")
+    in_region = df[df["key"].isin(drawn)]
+    count = {k: int(n) for k, n in in_region.groupby("key", sort=True).size().items()}
+    top: dict[str, list[list]] = {}
+    for k, grp in in_region.groupby("key", sort=True):
+        sums = grp.groupby("operator", sort=True)["mw"].sum(min_count=1).fillna(0.0)
+        order = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        top[str(k)] = [[op, round(float(v), 3)] for op, v in order]
+    op_mw = df.groupby("operator", sort=True)["mw"].sum(min_count=1).fillna(0.0)
+    operators = [op for op, _ in sorted(op_mw.items(), key=lambda kv: (-kv[1], kv[0]))]
+    statuses = sorted(set(df["status"]))
+    records = []
+    for r in df[df["located"]].itertuples(index=False):
+        rec = {
+            "lat": round(float(r.lat), 5), "lon": round(float(r.lon), 5), "operator": r.operator, "site": r.site,
+            "mw": None if math.isnan(r.mw) else round(float(r.mw), 3), "status": r.status, "as_of": r.as_of,
+        }
+        url = safe_url(r.url)
+        if url is not None:
+            rec["url"] = url
+        elif r.url:
+            rec["url_text"] = r.url
+        records.append(rec)
+    max_mw = float(np.nanmax(df["mw"].to_numpy())) if df["mw"].notna().any() else 0.0
+    return Facilities(records, operators, statuses, count, top, max_mw)
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    buf = io.StringIO()
+    table.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL, float_format="%.10g")
+    return buf.getvalue()
+
+
+def csv_data_uri(table: pd.DataFrame) -> str:
+    """The table as a ``data:text/csv`` URI (UTF-8, percent-encoded): a download with no server."""
+    return "data:text/csv;charset=utf-8," + quote(csv_text(table), safe="")

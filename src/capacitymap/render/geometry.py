@@ -1,0 +1,107 @@
+"""Regions for the web: keep the preset's regions, simplify as a coverage, round, serialise."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from capacitymap.errors import BoundaryError
+from capacitymap.render.escape import script_json
+from capacitymap.render.spec import Level, MapSpecError, Preset
+
+__all__ = ["level_of", "key_of", "select_regions", "web_geometry", "features_json"]
+
+#: Coverage simplification tolerance in degrees, and decimals kept, per level.
+TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
+DECIMALS = 4
+
+
+def level_of(regions: gpd.GeoDataFrame) -> Level:
+    """``admin1`` if the layer has ``iso_3166_2``, ``admin0`` if it has ``iso_a2`` only."""
+    if "iso_3166_2" in regions.columns:
+        return "admin1"
+    if "iso_a2" in regions.columns:
+        return "admin0"
+    raise BoundaryError(
+        f"regions: expected an admin-1 layer (column 'iso_3166_2') or an admin-0 layer (column 'iso_a2'), "
+        f"got columns {[c for c in regions.columns if c != 'geometry']!r}; read it with "
+        "capacitymap.io.boundaries.read_admin1() or read_admin0()"
+    )
+
+
+def key_of(level: Level) -> str:
+    return "iso_3166_2" if level == "admin1" else "iso_a2"
+
+
+def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDataFrame, Level]:
+    """The regions the preset draws, sorted by key, in EPSG:4326, with columns key, ``iso_a2``, ``name``."""
+    if not isinstance(regions, gpd.GeoDataFrame):
+        raise BoundaryError(
+            f"regions: expected a GeoDataFrame, got {type(regions).__name__!r}; read the layer with "
+            "capacitymap.io.boundaries.read_admin1() or read_admin0()"
+        )
+    level = level_of(regions)
+    if preset.level is not None and preset.level != level:
+        want = "read_admin1()" if preset.level == "admin1" else "read_admin0()"
+        raise MapSpecError(
+            f"preset {preset.name!r}: expected an {preset.level.replace('admin', 'admin-')} layer, got an "
+            f"{level.replace('admin', 'admin-')} layer; pass capacitymap.io.boundaries.{want}"
+        )
+    key = key_of(level)
+    for col in (key, "name"):
+        if col not in regions.columns:
+            raise BoundaryError(f"regions: expected a {col!r} column, got {list(regions.columns)!r}")
+    if regions.crs is None:
+        raise BoundaryError("regions: the layer has no coordinate reference system; set it (EPSG:4326) before mapping")
+    frame = regions.to_crs(4326) if regions.crs.to_epsg() != 4326 else regions
+    if "iso_a2" not in frame.columns:
+        frame = frame.assign(iso_a2=frame[key].astype(str).str.split("-").str[0])
+    if preset.countries is not None:
+        frame = frame[frame["iso_a2"].isin(preset.countries)]
+    else:
+        b = preset.bbox
+        frame = frame[frame.intersects(shapely.box(b.west, b.south, b.east, b.north))]
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    frame = frame[frame[key].astype(str).str.len() > 0]
+    if frame.empty:
+        raise MapSpecError(
+            f"preset {preset.name!r}: expected regions of {preset.countries or 'the bounding box'!r} in the layer, "
+            f"got none of its {len(regions)} regions; pass the shipped layer or choose another preset"
+        )
+    keys = frame[key].astype(str)
+    if keys.duplicated().any():
+        dup = sorted(set(keys[keys.duplicated()]))
+        raise BoundaryError(f"regions: expected unique {key!r} codes, got duplicates {dup[:5]!r}; dissolve them first")
+    out = gpd.GeoDataFrame(
+        {key: keys, "iso_a2": frame["iso_a2"].astype(str), "name": frame["name"].fillna("").astype(str)},
+        geometry=frame.geometry.values,
+        crs=4326,
+    )
+    return out.sort_values(key, kind="stable").reset_index(drop=True), level
+
+
+def web_geometry(regions: gpd.GeoDataFrame, level: Level) -> gpd.GeoSeries:
+    """Simplify the borders together (shared edges stay shared: no slivers), then round coordinates."""
+    geoms = regions.geometry.make_valid()
+    try:
+        simple = geoms.simplify_coverage(TOLERANCE[level])
+    except Exception as exc:  # GEOS raises on inputs that are not a valid coverage
+        raise BoundaryError(
+            f"regions: expected a polygon coverage (no overlaps) to simplify, got an error {exc!s}; "
+            "clean the layer (e.g. make_valid and remove overlaps) first"
+        ) from exc
+    rounded = shapely.transform(np.asarray(simple.values), lambda c: np.round(c, DECIMALS))
+    rounded = shapely.make_valid(rounded)
+    return gpd.GeoSeries(rounded, index=regions.index, crs=4326)
+
+
+def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) -> str:
+    """A GeoJSON FeatureCollection with ``id`` = the region key and only ``name`` as a property."""
+    geo = shapely.to_geojson(np.asarray(geometry.values))
+    parts = []
+    for k, name, g in zip(regions[key], regions["name"], geo):
+        if g is None:
+            continue
+        parts.append('{"type":"Feature","id":%s,"properties":{"name":%s},"geometry":%s}' % (script_json(k), script_json(name), g))
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
