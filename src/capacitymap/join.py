@@ -128,7 +128,9 @@ def assign_regions(
             continue
         if located[i] < 0:
             if has_point[i]:
-                report(i, "latitude", f"the coordinates ({lat[i]:g}, {lon[i]:g}) fall in no covered region; the facility is drawn in the given region {code}", hard=strict)
+                hint = _swap_hint(lon[i], lat[i], code, regions, by_code)
+                report(i, "latitude", f"the coordinates ({lat[i]:g}, {lon[i]:g}) fall in no covered region{hint}; "
+                       f"the facility is drawn in the given region {code} — correct the coordinates", hard=strict)
             located[i], placement[i] = by_code[code], "region"
             continue
         found = codes[located[i]]

@@ -43,7 +43,7 @@ def detect_kind(table: Table) -> Kind:
     if hashrate_format(table.header) is not None:
         return "hashrate"
     cols = map_columns(table.header, FACILITY_ALIASES, file=table.path)
-    if {"capacity_mw", "capacity_gw"} & cols.keys():
+    if {"capacity_mw", "capacity_gw"} & cols.keys() or {"operator", "site"} <= cols.keys():
         return "facilities"
     raise SchemaError(Problem(
         table.path, 1, None,

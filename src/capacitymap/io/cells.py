@@ -36,16 +36,20 @@ class CellError(ValueError):
     """A cell could not be parsed; the message is ready for a Problem."""
 
 
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$")
+_NUMBER = {
+    ".": re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?$"),  # 1,200.5
+    ",": re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)?(,\d+)?$"),  # 1.200,5 (semicolon-separated files)
+}
 _WITH_UNIT = re.compile(r"^\s*([+-]?[\d.,]+)\s*([A-Za-z/%]*)\s*$")
 
 
-def parse_float(text: str, *, what: str = "a number") -> float:
-    """``"1,200.5"`` → 1200.5. Empty is an error; use the caller's own check for optional cells."""
+def parse_float(text: str, *, what: str = "a number", decimal: str = ".") -> float:
+    """``"1,200.5"`` → 1200.5; with ``decimal=","`` (semicolon-separated files) ``"1.200,5"`` → 1200.5."""
     t = text.strip().replace("\u00a0", "").replace(" ", "")
-    if not t or not _NUMBER.match(t) or t in {"+", "-", "."}:
+    if not t or not _NUMBER[decimal].match(t) or t in {"+", "-", ".", ","}:
         raise CellError(f"expected {what}, got {text!r}")
-    value = float(t.replace(",", ""))
+    thousands = "," if decimal == "." else "."
+    value = float(t.replace(thousands, "").replace(",", "."))
     if not math.isfinite(value):
         raise CellError(f"expected {what}, got {text!r}")
     return value
@@ -54,7 +58,7 @@ def parse_float(text: str, *, what: str = "a number") -> float:
 _POWER_UNITS = {"": None, "w": 1e-6, "kw": 1e-3, "mw": 1.0, "gw": 1e3}
 
 
-def parse_capacity_mw(text: str, *, column_unit: str = "mw") -> float:
+def parse_capacity_mw(text: str, *, column_unit: str = "mw", decimal: str = ".") -> float:
     """A power capacity in megawatts: ``"300"``, ``"300 MW"``, ``"1.2 GW"``, ``"1,200"``.
 
     ``column_unit`` is the unit the column name implies (``"gw"`` for a ``capacity_gw`` column);
@@ -66,7 +70,7 @@ def parse_capacity_mw(text: str, *, column_unit: str = "mw") -> float:
         raise CellError(
             f"expected a capacity in megawatts such as 120 or '120 MW' or '1.2 GW', got {text!r}"
         )
-    value = parse_float(m.group(1), what="a capacity in megawatts such as 120 or '1.2 GW'")
+    value = parse_float(m.group(1), what="a capacity in megawatts such as 120 or '1.2 GW'", decimal=decimal)
     factor = _POWER_UNITS[unit] if unit else _POWER_UNITS[column_unit]
     mw = value * float(factor or 1.0)
     if mw < 0:
@@ -122,7 +126,7 @@ def parse_month(text: str, *, today: dt.date) -> str:
     return iso[:7]
 
 
-def parse_share(text: str, *, percent_column: bool) -> float:
+def parse_share(text: str, *, percent_column: bool, decimal: str = ".") -> float:
     """A share as a fraction: ``"65.08%"`` → 0.6508; in a percent column ``"65.08"`` → 0.6508.
 
     In a fraction column (``share``) a bare number must lie in [0, 1]: ``"65.08"`` there is an
@@ -130,7 +134,7 @@ def parse_share(text: str, *, percent_column: bool) -> float:
     """
     t = text.strip()
     is_pct = t.endswith("%")
-    number = parse_float(t.rstrip("%").strip(), what="a share such as 0.6508 or '65.08%'")
+    number = parse_float(t.rstrip("%").strip(), what="a share such as 0.6508 or '65.08%'", decimal=decimal)
     value = number / 100.0 if (is_pct or percent_column) else number
     if value < 0 or value > 1.0 + 1e-9:
         if not (is_pct or percent_column) and 1 < number <= 100:
@@ -145,7 +149,7 @@ _HASH_UNITS = {"h/s": 1e-18, "kh/s": 1e-15, "mh/s": 1e-12, "gh/s": 1e-9, "th/s":
 _HASH = re.compile(r"^\s*([+-]?[\d.,]+)\s*([kmgtpez]?h/s)?\s*$", re.IGNORECASE)
 
 
-def parse_hashrate_ehs(text: str, *, column_unit: str | None) -> float:
+def parse_hashrate_ehs(text: str, *, column_unit: str | None, decimal: str = ".") -> float:
     """A hashrate in EH/s: ``"12.5 EH/s"``, ``"350 PH/s"``; a bare number takes the column's unit."""
     m = _HASH.match(text)
     if not m:
@@ -153,7 +157,7 @@ def parse_hashrate_ehs(text: str, *, column_unit: str | None) -> float:
     unit = (m.group(2) or column_unit or "").lower()
     if unit not in _HASH_UNITS:
         raise CellError(f"expected a hashrate with a unit (EH/s, PH/s, TH/s), got {text!r}; write e.g. '12.5 EH/s' or name the column hashrate_ehs")
-    value = parse_float(m.group(1), what="a hashrate") * _HASH_UNITS[unit]
+    value = parse_float(m.group(1), what="a hashrate", decimal=decimal) * _HASH_UNITS[unit]
     if value < 0:
         raise CellError(f"expected a hashrate of zero or more, got {text!r}")
     return value

@@ -68,15 +68,15 @@ class _FacilityParser(RowParser):
                 if not v:
                     self.problem(i, c, f"expected a value, got an empty cell; fill in the {c}")
         if "capacity_mw" in self.cols:
-            capacity = self.each("capacity_mw", lambda t: cells.parse_capacity_mw(t, column_unit="mw"), required=True, missing=math.nan)
+            capacity = self.each("capacity_mw", lambda t: cells.parse_capacity_mw(t, column_unit="mw", decimal=self.decimal), required=True, missing=math.nan)
         else:
-            capacity = self.each("capacity_gw", lambda t: cells.parse_capacity_mw(t, column_unit="gw"), required=True, missing=math.nan)
-        lat = self.each("latitude", lambda t: _coordinate(t, 90.0, "latitude"), required=False, missing=math.nan)
-        lon = self.each("longitude", lambda t: _coordinate(t, 180.0, "longitude"), required=False, missing=math.nan)
+            capacity = self.each("capacity_gw", lambda t: cells.parse_capacity_mw(t, column_unit="gw", decimal=self.decimal), required=True, missing=math.nan)
+        lat = self.each("latitude", lambda t: _coordinate(t, 90.0, "latitude", self.decimal), required=False, missing=math.nan)
+        lon = self.each("longitude", lambda t: _coordinate(t, 180.0, "longitude", self.decimal), required=False, missing=math.nan)
         status = self.each("status", cells.parse_status, required=True, missing=None)
         as_of = self.each("as_of", lambda t: cells.parse_date(t, today=self.today, what="an as-of date"), required=False, missing=None)
         url = self.each("source_url", cells.parse_url, required=False, missing=None)
-        hashrate = self.each("hashrate_ehs", lambda t: cells.parse_hashrate_ehs(t, column_unit="eh/s"), required=False, missing=math.nan)
+        hashrate = self.each("hashrate_ehs", lambda t: cells.parse_hashrate_ehs(t, column_unit="eh/s", decimal=self.decimal), required=False, missing=math.nan)
         history = self.each("history", cells.parse_bool, required=False, missing=False)
         country, region_code = self._places(lat, lon)
         frame = pd.DataFrame(
@@ -136,8 +136,8 @@ class _FacilityParser(RowParser):
         return countries, regions
 
 
-def _coordinate(text: str, bound: float, what: str) -> float:
-    value = cells.parse_float(text, what=f"a {what} in decimal degrees")
+def _coordinate(text: str, bound: float, what: str, decimal: str) -> float:
+    value = cells.parse_float(text, what=f"a {what} in decimal degrees", decimal=decimal)
     if not -bound <= value <= bound:
         raise cells.CellError(f"expected a {what} within [-{bound:g}, {bound:g}], got {text!r}; are latitude and longitude swapped?")
     return value

@@ -154,7 +154,7 @@ class _CcafParser(_HashrateParser):
 
     def parse(self) -> pd.DataFrame:
         fmt = self.fmt
-        share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=True), required=True, missing=math.nan)
+        share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=True, decimal=self.decimal), required=True, missing=math.nan)
         if fmt.country is None:
             country = self.countries()
             region: list[object] = [None] * self.n
@@ -162,7 +162,7 @@ class _CcafParser(_HashrateParser):
             country = [fmt.country] * self.n
             region = self.regions(country, fmt.place, required=True)  # type: ignore[arg-type]
         # CCAF writes an unknown absolute hashrate as 0: read it as missing.
-        absolute = self.each("absolute", lambda t: cells.parse_hashrate_ehs(t, column_unit="eh/s"), required=False, missing=math.nan)
+        absolute = self.each("absolute", lambda t: cells.parse_hashrate_ehs(t, column_unit="eh/s", decimal=self.decimal), required=False, missing=math.nan)
         absolute = [math.nan if v == 0 else v for v in absolute]
         return self.frame(month=self.months(), pool=CCAF_POOL, country=country, region=region, share=share,
                           share_of=fmt.share_of, hashrate=absolute)
@@ -178,9 +178,9 @@ class _PoolParser(_HashrateParser):
         country = self.countries()
         region = self.regions(country)
         if "share_%" in cols:
-            share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=True), required=False, missing=math.nan)
+            share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=True, decimal=self.decimal), required=False, missing=math.nan)
         else:
-            share = self.each("share", lambda t: cells.parse_share(t, percent_column=False), required=False, missing=math.nan)
+            share = self.each("share", lambda t: cells.parse_share(t, percent_column=False, decimal=self.decimal), required=False, missing=math.nan)
         hashrate = self._hashrate()
         for i in range(self.n):
             if math.isnan(share[i]) and math.isnan(hashrate[i]):  # type: ignore[arg-type]
@@ -192,7 +192,7 @@ class _PoolParser(_HashrateParser):
     def _hashrate(self) -> list[object]:
         for canon, unit in (("hashrate_ehs", "eh/s"), ("hashrate_phs", "ph/s"), ("hashrate_ths", "th/s"), ("hashrate", None)):
             if canon in self.cols:
-                return self.each(canon, lambda t, u=unit: cells.parse_hashrate_ehs(t, column_unit=u), required=False, missing=math.nan)
+                return self.each(canon, lambda t, u=unit: cells.parse_hashrate_ehs(t, column_unit=u, decimal=self.decimal), required=False, missing=math.nan)
         return [math.nan] * self.n
 
 
@@ -221,9 +221,10 @@ def _check_sums(frame: pd.DataFrame, parser: RowParser) -> None:
         pool, month, share_of, scope, level = key.split("|")
         rows = sub.index[_groups(sub) == key]
         where = "worldwide" if share_of == "global" else f"in {scope}"
+        canon = "share_%" if "share_%" in parser.cols else "share"
         for i in rows:
             parser.problem(
-                int(i), "share",
+                int(i), canon,
                 f"expected the {level} shares of pool {pool!r} in {month} ({where}) to sum to at most 100%, got {total * 100:.2f}%; "
                 "check for a repeated row or shares in the wrong unit",
             )
@@ -268,7 +269,7 @@ def parse_network_hashrate(table: Table, *, today: dt.date) -> pd.DataFrame:
         raise SchemaError(Problem(table.path, 1, None, f"expected columns 'month' and 'hashrate_ehs', got {table.header!r}"))
     parser = _HashrateParser(table, cols, None, today)
     unit = {"hashrate_ehs": "eh/s", "hashrate_phs": "ph/s", "hashrate_ths": "th/s", "hashrate": None}[value_col]
-    hashrate = parser.each(value_col, lambda t: cells.parse_hashrate_ehs(t, column_unit=unit), required=True, missing=math.nan)
+    hashrate = parser.each(value_col, lambda t: cells.parse_hashrate_ehs(t, column_unit=unit, decimal=parser.decimal), required=True, missing=math.nan)
     frame = pd.DataFrame({"month": parser.months(), "hashrate_ehs": np.asarray(hashrate, dtype="float64"),
                           SOURCE_FILE: table.path, LINE: np.asarray(table.lines, dtype="int64")})
     dup = frame["month"].notna() & frame["month"].duplicated()

@@ -42,6 +42,7 @@ class RowParser:
 
     def __init__(self, table: Table, cols: dict[str, str]):
         self.table, self.cols = table, cols
+        self.decimal = table.decimal
         self.n = len(table)
         self.problems: dict[int, list[Problem]] = {}
 

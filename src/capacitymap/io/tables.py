@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from capacitymap.errors import DataError, Problem
+from capacitymap.errors import DataError, Problem, SchemaError
 
 __all__ = ["Table", "read_table", "TABLE_SUFFIXES"]
 
@@ -30,6 +30,7 @@ class Table:
     header: list[str]
     cells: pd.DataFrame  # columns = header, object dtype, "" for empty
     lines: list[int]
+    decimal: str = "."  # "," in semicolon-separated files, where 30,5 means 30.5
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -93,6 +94,8 @@ def _read_csv(p: Path, name: str) -> Table:
                 continue  # blank lines are not records
             if header is None:
                 header = [h.strip() for h in record]
+                while len(header) > 1 and not header[-1]:
+                    header.pop()  # trailing empty header cells (spreadsheet exports)
                 continue
             if len(record) != len(header):
                 if len(record) > len(header) and not any(c.strip() for c in record[len(header):]):
@@ -111,7 +114,8 @@ def _read_csv(p: Path, name: str) -> Table:
     _check_header(name, header)
     if problems:
         raise DataError(problems)
-    return Table(name, header, pd.DataFrame(rows, columns=header, dtype=object), lines)
+    decimal = "," if delimiter == ";" else "."
+    return Table(name, header, pd.DataFrame(rows, columns=header, dtype=object), lines, decimal)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -132,7 +136,7 @@ def _check_header(name: str, header: list[str]) -> None:
         else:
             seen[col] = i
     if problems:
-        raise DataError(problems)
+        raise SchemaError(problems)
 
 
 def _read_xlsx(p: Path, name: str) -> Table:
