@@ -193,9 +193,17 @@ def _explain_weights(weights: pd.DataFrame) -> list[ExplainStep]:
     out = []
     for month, g in weights.groupby("month", sort=True):
         total = fsum(g["weight"])
-        parts = ", ".join(f"{p} {w:.6g} EH/s ({src}) = {pct(w / total)}" for p, w, src in zip(g["pool"], g["weight"], g["weight_source"]))
+        parts = ", ".join(_weight_text(p, w, src, total) for p, w, src in zip(g["pool"], g["weight"], g["weight_source"]))
         out.append(ExplainStep("weights", month, parts))
     return out
+
+
+def _weight_text(pool: str, weight: float, source: str, total: float) -> str:
+    if source.startswith("only pool"):
+        return f"{pool}: the only pool this month, no weighting"
+    if source.startswith("equal"):
+        return f"{pool} weight 1, equal weights assumed = {pct(weight / total)}"
+    return f"{pool} {weight:.6g} EH/s ({source}) = {pct(weight / total)}"
 
 
 def _explain_vpn(corrections: tuple[VpnCorrection, ...], moves: pd.DataFrame) -> list[ExplainStep]:

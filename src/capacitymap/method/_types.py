@@ -30,8 +30,8 @@ PoolWeighting = Literal["hashrate", "equal"]
 POOL_WEIGHTINGS: Final[tuple[str, ...]] = get_args(PoolWeighting)
 
 #: Rounding slack allowed when shares that should add up to at most 1 add up to a little more
-#: (published percentages are rounded to two decimals: 0.1 percentage point of slack).
-SHARE_TOLERANCE: Final = 1e-3
+#: (published percentages are rounded; 0.5 percentage point, the same slack as the readers in io/hashrate.py).
+SHARE_TOLERANCE: Final = 0.005
 
 #: Remainders smaller than this are float noise, not an unreported part of a pool's hashrate.
 EPSILON: Final = 1e-12
