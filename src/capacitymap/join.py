@@ -111,7 +111,7 @@ def assign_regions(
         p = Problem(str(frame.at[i, SOURCE_FILE]), int(frame.at[i, LINE]), column, message, "error" if hard else "warning")
         (problems.setdefault(i, []).append(p) if hard else warnings.append(p))
 
-    given = frame["region_code"].to_numpy(dtype=object) if "region_code" in frame else np.full(len(frame), None, dtype=object)
+    given = _text_or_none(frame["region_code"]) if "region_code" in frame else np.full(len(frame), None, dtype=object)
     for i in np.flatnonzero(has_point & (located < 0)):
         idx, km = _nearest(lon[i], lat[i], regions, tree, tolerance_km)
         if idx >= 0:
@@ -139,7 +139,7 @@ def assign_regions(
             report(i, "region", f"the region says {code} but the coordinates ({lat[i]:g}, {lon[i]:g}) fall in {found}{hint}; "
                    f"the facility is placed in {found} by its coordinates — correct the region or the coordinates", hard=strict)
 
-    country = frame["country"].to_numpy(dtype=object)
+    country = _text_or_none(frame["country"])
     for i in np.flatnonzero(located >= 0):
         region_country = regions.at[int(located[i]), "iso_a2"]
         if country[i] is not None and country[i] != region_country and i not in problems:
@@ -162,6 +162,11 @@ def assign_regions(
     out["placement"] = [p if p else None for p in placement]
     gdf = gpd.GeoDataFrame(out, geometry=list(geometry), crs="EPSG:4326")
     return JoinResult(facilities=gdf, problems=problems, warnings=warnings)
+
+
+def _text_or_none(column: pd.Series) -> np.ndarray:
+    """Text cells as an object array, with every kind of missing (None, NaN, <NA>) as None."""
+    return np.array([v if isinstance(v, str) and v else None for v in column], dtype=object)
 
 
 def _outside_message(lon: float, lat: float, km: float, tolerance_km: float) -> str:

@@ -1,0 +1,156 @@
+"""Placing facilities in regions, filters, and the reconciliation that accounts for every row."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from capacitymap.errors import DataError
+from capacitymap.filters import FilterError, Filters, apply_filters
+from capacitymap.io.rows import Records, empty_rejected
+from capacitymap.join import assign_regions, locate_points
+from capacitymap.pipeline import map_facilities
+from capacitymap.regions import Gazetteer
+from capacitymap.summary import summarize
+
+
+def facilities(rows: list[dict]) -> pd.DataFrame:
+    base = {"facility_id": None, "operator": "Op", "site": "S", "country": None, "region": None, "region_code": None,
+            "latitude": np.nan, "longitude": np.nan, "capacity_mw": 10.0, "status": "operational", "as_of": "2024-01",
+            "source_url": None, "hashrate_ehs": np.nan, "location_precision": None, "history": False, "notes": None,
+            "source_file": "f.csv"}
+    return pd.DataFrame([{**base, "site": f"S{i}", "line": i + 2, **r} for i, r in enumerate(rows)])
+
+
+def test_point_in_polygon(admin1: gpd.GeoDataFrame) -> None:
+    result = assign_regions(facilities([{"latitude": 30.0, "longitude": -98.0}, {"latitude": 48.0, "longitude": -72.0}]), admin1)
+    assert result.facilities["iso_3166_2"].tolist() == ["US-TX", "CA-QC"]
+    assert result.facilities["placement"].tolist() == ["point", "point"]
+    assert result.facilities["region_name"].tolist() == ["Texas", "Québec"]
+    assert result.facilities.geometry.iloc[0].x == -98.0
+
+
+def test_border_point_goes_to_the_first_code(admin1: gpd.GeoDataFrame) -> None:
+    # x = -96 is the shared border of US-LA and US-TX: LA sorts first.
+    assert locate_points(np.array([-96.0]), np.array([30.0]), admin1).tolist() == [sorted(admin1["iso_3166_2"]).index("US-LA")]
+    result = assign_regions(facilities([{"latitude": 30.0, "longitude": -96.0}]), admin1)
+    assert result.facilities["iso_3166_2"].tolist() == ["US-LA"]
+
+
+def test_offshore_point_within_tolerance_goes_to_nearest(admin1: gpd.GeoDataFrame) -> None:
+    # 0.1 degree south of Texas (about 11 km): nearest; 1 degree (about 111 km): rejected.
+    result = assign_regions(facilities([{"latitude": 27.9, "longitude": -98.0}, {"latitude": 27.0, "longitude": -98.0}]), admin1)
+    assert result.facilities["iso_3166_2"].tolist()[0] == "US-TX"
+    assert result.facilities["placement"].tolist()[0] == "nearest"
+    assert list(result.problems) == [1]
+    assert "fall in no covered region and no covered region is near (more than 25 km)" in result.problems[1][0].message
+
+
+def test_region_only_drawn_at_representative_point(admin1: gpd.GeoDataFrame) -> None:
+    result = assign_regions(facilities([{"region_code": "CA-QC"}]), admin1)
+    row = result.facilities.iloc[0]
+    assert (row["iso_3166_2"], row["placement"]) == ("CA-QC", "region")
+    assert admin1.set_index("iso_3166_2").geometry["CA-QC"].contains(row.geometry)
+
+
+def test_mismatch_is_a_warning_naming_both_answers(admin1: gpd.GeoDataFrame) -> None:
+    rows = facilities([{"region_code": "US-GA", "latitude": 30.0, "longitude": -98.0}])
+    result = assign_regions(rows, admin1)
+    assert result.facilities["iso_3166_2"].tolist() == ["US-TX"]
+    assert not result.problems
+    assert "the region says US-GA but the coordinates (30, -98) fall in US-TX" in result.warnings[0].message
+    strict = assign_regions(rows, admin1, strict=True)
+    assert "the region says US-GA" in strict.problems[0][0].message
+
+
+def test_swapped_coordinates_are_named(admin1: gpd.GeoDataFrame) -> None:
+    # Quebec at (lat 48, lon -72) written the other way round.
+    result = assign_regions(facilities([{"region_code": "CA-QC", "latitude": -72.0, "longitude": 48.0}]), admin1)
+    assert result.facilities["iso_3166_2"].tolist() == ["CA-QC"]
+    assert "(latitude and longitude look swapped)" in result.warnings[0].message
+
+
+def test_country_mismatch_is_reported(admin1: gpd.GeoDataFrame) -> None:
+    result = assign_regions(facilities([{"country": "CA", "latitude": 30.0, "longitude": -98.0}]), admin1)
+    assert "the country says CA but the facility falls in US-TX (US)" in result.warnings[0].message
+
+
+def _records(frame: pd.DataFrame) -> Records:
+    return Records(frame=frame, rejected=empty_rejected(), rows_read=len(frame))
+
+
+def test_pipeline_accounts_for_every_row(admin1: gpd.GeoDataFrame, gazetteer: Gazetteer) -> None:
+    frame = facilities([
+        {"latitude": 30.0, "longitude": -98.0, "capacity_mw": 100.0, "operator": "Riot"},
+        {"latitude": 30.0, "longitude": -98.0, "capacity_mw": 50.0, "operator": "Riot", "history": True, "site": "S0"},
+        {"latitude": 27.0, "longitude": -98.0, "capacity_mw": 7.0},  # outside: rejected
+        {"region_code": "CA-QC", "capacity_mw": 30.0, "operator": "Bitfarms", "status": "planned"},
+    ])
+    mapped = map_facilities(_records(frame), admin1, gazetteer=gazetteer, skip_invalid=True, filters=Filters(statuses=("operational",)))
+    rec = mapped.reconciliation
+    assert (rec.rows_read, rec.rows_mapped, rec.mw_read, rec.mw_mapped) == (4, 1, 187.0, 100.0)
+    assert dict(zip(rec.filtered["filter"], rec.filtered["capacity_mw"])) == {"history (older figures)": 50.0, "status": 30.0}
+    assert rec.rejected["line"].tolist() == [4] and rec.balanced
+    with pytest.raises(DataError, match="f.csv:4:latitude: the coordinates"):
+        map_facilities(_records(frame), admin1, gazetteer=gazetteer)
+
+
+def test_as_of_keeps_the_newest_figure_up_to_then(gazetteer: Gazetteer) -> None:
+    frame = facilities([
+        {"site": "Rockdale", "as_of": "2022-04", "capacity_mw": 400.0, "history": True},
+        {"site": "Rockdale", "as_of": "2022-10-19", "capacity_mw": 700.0},
+        {"site": "Corsicana", "as_of": "2023", "capacity_mw": 1000.0},
+    ]).assign(iso_3166_2="US-TX")
+    kept, removed = apply_filters(frame, Filters(as_of="2022-10"), gazetteer=gazetteer)
+    assert kept["capacity_mw"].tolist() == [700.0]
+    assert sorted(removed["filter"]) == ["dated after 2022-10", "superseded by a newer figure"]
+    kept, _ = apply_filters(frame, Filters(as_of="2022-06"), gazetteer=gazetteer)
+    assert kept["capacity_mw"].tolist() == [400.0]
+
+
+def test_filters_by_operator_region_and_size(gazetteer: Gazetteer) -> None:
+    frame = facilities([
+        {"operator": "Riot Platforms", "capacity_mw": 700.0, "iso_3166_2": "US-TX"},
+        {"operator": "Bitfarms", "capacity_mw": 96.0, "iso_3166_2": "CA-QC"},
+        {"operator": "Bitfarms", "capacity_mw": 5.0, "iso_3166_2": "CA-QC"},
+    ])
+    kept, _ = apply_filters(frame, Filters(operators=("riot",)), gazetteer=gazetteer)
+    assert kept["operator"].tolist() == ["Riot Platforms"]
+    kept, _ = apply_filters(frame, Filters(regions=("Quebec",), min_mw=10), gazetteer=gazetteer)
+    assert kept["capacity_mw"].tolist() == [96.0]
+    with pytest.raises(FilterError, match=r"no operator matches 'Bitframs'; did you mean 'Bitfarms'"):
+        apply_filters(frame, Filters(operators=("Bitframs",)), gazetteer=gazetteer)
+    with pytest.raises(FilterError, match="--region: unknown region: 'Atlantis'"):
+        apply_filters(frame, Filters(regions=("Atlantis",)), gazetteer=gazetteer)
+    with pytest.raises(FilterError, match="expected statuses among"):
+        apply_filters(frame, Filters(statuses=("sleeping",)), gazetteer=gazetteer)
+
+
+# Points anywhere in a box that covers the squares and the sea around them; capacities, statuses,
+# history flags and filters at random. Whatever happens, MW read == mapped + filtered + rejected,
+# and the per-region summary adds up to what was mapped.
+_row = st.fixed_dictionaries({
+    "longitude": st.floats(-101, -69, allow_nan=False), "latitude": st.floats(27, 53, allow_nan=False),
+    "capacity_mw": st.floats(0, 2000, allow_nan=False), "status": st.sampled_from(["operational", "planned", "curtailed"]),
+    "history": st.booleans(), "operator": st.sampled_from(["Riot", "Bitfarms", "Hut 8"]),
+})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(_row, min_size=1, max_size=30), statuses=st.sets(st.sampled_from(["operational", "planned", "curtailed"])),
+       min_mw=st.none() | st.floats(0, 1000, allow_nan=False))
+def test_capacity_is_conserved_through_join_filters_and_summary(admin1, gazetteer, rows, statuses, min_mw) -> None:  # noqa: ANN001
+    frame = facilities(rows)
+    frame["site"] = [f"S{i}" for i in range(len(frame))]
+    mapped = map_facilities(_records(frame), admin1, gazetteer=gazetteer, skip_invalid=True,
+                            filters=Filters(statuses=tuple(sorted(statuses)), min_mw=min_mw))
+    rec = mapped.reconciliation
+    assert rec.balanced
+    assert rec.mw_read == pytest.approx(frame["capacity_mw"].sum())
+    assert rec.rows_mapped + int(rec.filtered["rows"].sum()) + len(rec.rejected) == len(frame)
+    for by in ("region", "operator", "country"):
+        assert summarize(mapped.facilities, by=by)["capacity_mw"].sum() == pytest.approx(rec.mw_mapped)
