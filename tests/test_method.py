@@ -606,7 +606,8 @@ def test_explain_log_has_the_numbers():
     text = format_explain(result)
     assert "[pool shares 2020-04] pool C: CN 50%, RU 30%, KZ 10%; located 90%, the other 10% kept as unreported (ZZ)" in text
     assert "[weights 2020-04] A 20 EH/s (pool hashrate series) = 20%, B 30 EH/s (pool hashrate series) = 30%, C 50 EH/s" in text
-    assert "pool C gives CN 50% but no regions: plain average of A, B: CN-NM 12.5% -> 6.25%, CN-SC 31.25% -> 15.62%" in text
+    assert ("pool C gives CN 50% but no regions: plain average of the distributions of A, B within CN: "
+            "CN-NM 12.5%, CN-SC 31.25%, CN-XJ 50%, CN-ZJ 6.25%; times 50% = CN-NM 6.25%, CN-SC 15.62%") in text
     assert "[aggregate 2020-04] weighted sum of the pools: CN 59%, RU 18%, US 13%, KZ 5%, ZZ (unreported) 5%; total 100%" in text
     assert text.startswith("[assumption] the pools' combined geographic distribution is taken to be")
     assert "representative" in result.metadata["assumption"]

@@ -233,9 +233,11 @@ def _explain_extrapolation(before: pd.DataFrame, after: pd.DataFrame) -> list[Ex
                 out.append(ExplainStep("extrapolation", r.month, f"pool {r.pool} gives {r.country} {pct(r.share)} but no regions, and no pool lists {r.country}'s regions this month: left without regions"))
             continue
         rows = new[(new["month"] == r.month) & (new["pool"] == r.pool) & (new["country"] == r.country)]
-        parts = ", ".join(f"{reg} {pct(s / r.share)} -> {pct(s)}" for reg, s in zip(rows["region"], rows["share"]))
+        parts = ", ".join(f"{reg} {pct(s / r.share)}" for reg, s in zip(rows["region"], rows["share"]))
+        gives = ", ".join(f"{reg} {pct(s)}" for reg, s in zip(rows["region"], rows["share"]))
         out.append(ExplainStep("extrapolation", r.month, f"pool {r.pool} gives {r.country} {pct(r.share)} but no regions: "
-                               f"plain average of {', '.join(donors)}: {parts}"))
+                               f"plain average of the distributions of {', '.join(donors)} within {r.country}: {parts}; "
+                               f"times {pct(r.share)} = {gives} of pool {r.pool}'s hashrate"))
     if not out:
         out.append(ExplainStep("extrapolation", None, "nothing to extrapolate (every pool that gives a country with listed regions lists them)"))
     return out

@@ -24,10 +24,14 @@ T = TypeVar("T", float, np.ndarray, pd.Series)
 
 
 def _check(values: object, name: str, unit: str) -> None:
-    array = np.asarray(values, dtype=float)
-    finite = array[~np.isnan(array)]
-    if np.any(finite < 0) or np.any(np.isinf(finite)):
-        raise MethodError(f"expected {name} as non-negative {unit} (NaN for unknown), got {values!r}; check the values")
+    try:
+        array = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise MethodError(f"expected {name} as numbers of {unit}, got {values!r}; convert the values to numbers first") from None
+    bad = array[(array < 0) | np.isinf(array)]
+    if bad.size:
+        raise MethodError(f"expected {name} as non-negative {unit} (NaN for unknown), got {float(bad[0])!r}"
+                          f"{f' and {bad.size - 1} more' if bad.size > 1 else ''}; check the values")
 
 
 def _efficiency(j_per_th: float) -> float:

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from capacitymap.errors import DataError, MethodError, Problem
+from capacitymap.errors import MethodError, Problem
 from capacitymap.method._frames import (
     fsum,
     frame_from_rows,
