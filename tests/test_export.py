@@ -230,3 +230,16 @@ def test_embed_snippet_refuses_bad_heights(height: object) -> None:
 def test_embed_snippet_needs_a_title(title: str) -> None:
     with pytest.raises(ExportError, match=r"expected a title naming the map for screen readers"):
         embed_snippet("map.html", title=title)
+
+
+@pytest.mark.integration
+def test_north_america_on_the_shipped_layer() -> None:
+    from capacitymap.io.boundaries import read_admin1
+
+    admin1 = read_admin1()
+    values = pd.DataFrame({"iso_3166_2": ["US-TX", "CA-QC", "MX-SON"], "value": [900.0, 300.0, float("nan")]})
+    spec = MapSpec(preset="north-america", title="Capacity", credit="Test")
+    png = render_static(spec, regions=admin1, values=values, facilities=_facilities(), width_px=800, height_px=500, dpi=100)
+    assert _png_size(png) == (800, 500)
+    texts = _svg_texts(render_static(spec, regions=admin1, values=values, facilities=_facilities(), fmt="svg"))
+    assert "Capacity" in texts and "Boundaries: Natural Earth" in texts

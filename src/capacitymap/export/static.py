@@ -129,6 +129,8 @@ _RC: Final[dict[str, object]] = {
     "path.simplify": True,
     "text.usetex": False,
     "axes.unicode_minus": False,
+    "hatch.linewidth": 0.35,
+    "hatch.color": "#8a8a8a",
 }
 
 
@@ -146,7 +148,7 @@ def _draw_regions(ax, drawn: gpd.GeoDataFrame, key: str, shown: dict[str, float 
     if (~no_data).any():
         frame[~no_data].plot(ax=ax, color=[c for c, n in zip(colours, no_data) if not n], edgecolor="#555555", linewidth=0.3)
     if no_data.any():
-        frame[no_data].plot(ax=ax, color=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.3, hatch="///", alpha=0.55)
+        frame[no_data].plot(ax=ax, color=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.3, hatch="//", alpha=0.55)
 
 
 def _marker_colours(spec: MapSpec, facs) -> dict[str, str]:
@@ -222,7 +224,7 @@ def _draw_legends(fig, spec: MapSpec, classes: Classes, facs, fs: float, scale: 
     unit = METRIC_UNITS[spec.metric]
     handles = [Patch(facecolor=c, edgecolor="#555555", linewidth=0.4) for c in classes.colours]
     labels = list(classes.labels)
-    handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.4, hatch="///", alpha=0.55))
+    handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.4, hatch="//", alpha=0.55))
     labels.append("no data")
     title = f"{_METRIC_TITLES[spec.metric]} ({unit})"
     leg = fig.legend(handles, labels, title=title, loc="upper left", bbox_to_anchor=(0.74, 0.86),
@@ -249,7 +251,7 @@ def _draw_legends(fig, spec: MapSpec, classes: Classes, facs, fs: float, scale: 
     shown_names += [format_value(mw, "capacity_mw") for mw in sizes]
     leg2 = fig.legend(mk, shown_names, title=f"{what}\n(circle area ∝ MW)", loc="lower left",
                       bbox_to_anchor=(0.74, 0.08), fontsize=fs * 0.8, title_fontsize=fs * 0.9, frameon=False,
-                      alignment="left", labelspacing=0.9)
+                      alignment="left", labelspacing=0.9, handlelength=3.0, handletextpad=1.0)
     _no_math(leg2)
 
 
