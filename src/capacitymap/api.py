@@ -23,6 +23,11 @@ from capacitymap.regions import Gazetteer, default_gazetteer
 from capacitymap.summary import By, summarize
 
 __all__ = [
+    "HashrateOptions",
+    "MadeMap",
+    "map_files",
+    "estimate_from_files",
+    "aggregate_files",
     "Boundaries",
     "FacilitySummary",
     "ValidationReport",
@@ -125,3 +130,129 @@ def list_regions(country: str | None = None, *, boundaries: Boundaries | None = 
         frame = frame[frame["iso_a2"] == code]
     cols = ["iso_3166_2", "iso_a2", "name", "name_local", "alias_code"]
     return frame[cols].sort_values("iso_3166_2", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class HashrateOptions:
+    """The hashrate method's choices, as the CLI and notebooks give them."""
+
+    network_hashrate: PathLike | None = None
+    vpn_corrections: tuple[str, ...] = ()  # "POOL:REGION[:VARIANT]"
+    month: str | None = None
+    months: str | None = None  # "YYYY-MM:YYYY-MM"
+    average: str | None = None  # "plain" or "weighted"
+
+
+def estimate_from_files(
+    files: PathLike | Iterable[PathLike],
+    *,
+    level: str = "country",
+    options: HashrateOptions = HashrateOptions(),
+    skip_invalid: bool = False,
+    boundaries: Boundaries | None = None,
+    today: dt.date | None = None,
+):  # noqa: ANN201 - HashrateResult
+    """Read pool hashrate files and run the method (aggregation, extrapolation, VPN correction, window)."""
+    from capacitymap.method import estimate_hashrate, parse_vpn_correction
+
+    b = boundaries or Boundaries.shipped()
+    records = io.read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    network = io.read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
+    corrections = [parse_vpn_correction(text) for text in options.vpn_corrections]
+    corrections = [_resolve_vpn_region(c, b.gazetteer) for c in corrections]
+    months = tuple(options.months.split(":", 1)) if options.months else None
+    return estimate_hashrate(
+        records.frame, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
+        month=options.month, months=months, average=options.average, level=level,  # type: ignore[arg-type]
+    )
+
+
+def _resolve_vpn_region(correction, gazetteer: Gazetteer):  # noqa: ANN001, ANN202
+    from dataclasses import replace
+
+    return replace(correction, region=gazetteer.region(correction.region).code)
+
+
+@dataclass(frozen=True)
+class MadeMap:
+    """A map ready to render: its spec and layers, plus what the reader should be told."""
+
+    spec: object
+    layers: object
+    warnings: list[Problem]
+    reconciliation: object | None
+
+    def build(self):  # noqa: ANN201 - folium.Map
+        from capacitymap.maps import make_map
+
+        return make_map(self.spec, self.layers)  # type: ignore[arg-type]
+
+    def still(self, **options: object) -> bytes:
+        from capacitymap.maps import make_still
+
+        return make_still(self.spec, self.layers, **options)  # type: ignore[arg-type]
+
+
+def map_files(
+    files: Iterable[PathLike],
+    spec,  # noqa: ANN001 - MapSpec
+    *,
+    kind: io.Kind | None = None,
+    metric: str | None = None,
+    filters: Filters = Filters(),
+    strict: bool = False,
+    skip_invalid: bool = False,
+    boundaries: Boundaries | None = None,
+    hashrate: HashrateOptions = HashrateOptions(),
+    today: dt.date | None = None,
+) -> MadeMap:
+    """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
+    hashrate map with the facilities as markers."""
+    from dataclasses import replace
+
+    from capacitymap.maps import capacity_layers, hashrate_layers, preset_level
+
+    b = boundaries or Boundaries.shipped()
+    parsed = io.read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    mapped = None
+    warnings: list[Problem] = []
+    if "facilities" in parsed:
+        mapped = map_facilities(parsed["facilities"], b.admin1, gazetteer=b.gazetteer, filters=filters, strict=strict,
+                                skip_invalid=skip_invalid)
+        warnings = mapped.warnings
+    if "hashrate" not in parsed:
+        if mapped is None:
+            raise DataError(Problem("<files>", None, None, "expected at least one facility or hashrate file, got none"))
+        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.admin1), warnings, mapped.reconciliation)
+    from capacitymap.method import estimate_hashrate, parse_vpn_correction
+
+    level = preset_level(spec.preset)
+    network = io.read_network_hashrate(hashrate.network_hashrate, today=today) if hashrate.network_hashrate else None
+    corrections = [_resolve_vpn_region(parse_vpn_correction(t), b.gazetteer) for t in hashrate.vpn_corrections]
+    months = tuple(hashrate.months.split(":", 1)) if hashrate.months else None
+    result = estimate_hashrate(parsed["hashrate"].frame, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
+                               month=hashrate.month, months=months, average=hashrate.average, level=level)  # type: ignore[arg-type]
+    chosen = metric or ("hashrate_ehs" if network is not None else "share")
+    layers = hashrate_layers(result, admin1=b.admin1, admin0=io.read_admin0(), level=level, value=chosen,
+                             facilities=mapped.facilities if mapped is not None else None)
+    return MadeMap(replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None)
+
+
+def aggregate_files(
+    points: Iterable[PathLike],
+    *,
+    weight: str,
+    weight_unit: str = "TH/s",
+    level: str = "admin1",
+    by: tuple[str, ...] = (),
+    engine: str = "incore",
+    scheduler: str | None = None,
+    quiet: bool = True,
+):  # noqa: ANN201 - (DataFrame, AggregateReport)
+    """Sum point records to regions with the in-core or Dask engine."""
+    from capacitymap.aggregate import aggregate
+    from capacitymap.io.points import open_points
+
+    source = open_points(list(points), weight=weight, by=by)
+    return aggregate(source, io.read_admin1(), io.read_admin0(), level=level, engine=engine,  # type: ignore[arg-type]
+                     weight_unit=weight_unit, scheduler=scheduler, quiet=quiet)  # type: ignore[arg-type]

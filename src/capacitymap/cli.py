@@ -97,6 +97,20 @@ def _format_reconciliation(rec: Any) -> str:
     return "\n".join(lines)
 
 
+def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    for decorator in reversed([
+        click.option("--network-hashrate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                     help="Monthly network hashrate CSV (month, hashrate_ehs): turns shares into EH/s."),
+        click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]",
+                     help="Spread a region's hashrate in one pool over the others (VARIANT proportional or neighbours)."),
+        click.option("--month", default=None, metavar="YYYY-MM", help="One month."),
+        click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
+        click.option("--average", type=click.Choice(["plain", "weighted"]), default=None, help="Average the range (weighted by network hashrate when given)."),
+    ]):
+        func = decorator(func)
+    return func
+
+
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="capacitymap")
 def main() -> None:
@@ -153,3 +167,209 @@ def regions(country: str | None) -> None:
     from capacitymap import api
 
     click.echo(_format_table(api.list_regions(country)))
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    from capacitymap.io import write_bytes_atomic
+
+    write_bytes_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    from capacitymap.render.spec import MARKER_COLOURS, METRICS, SCHEMES
+
+    for decorator in reversed([
+        click.option("--title", default="", help="Map title (default: what the map shows)."),
+        click.option("--subtitle", default=""),
+        click.option("--credit", default="", help="Source/credit line."),
+        click.option("--metric", type=click.Choice(METRICS), default=None, help="What the choropleth shows (default: capacity_mw for facilities, share for hashrate)."),
+        click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True),
+        click.option("--classes", "k", type=click.IntRange(2, 9), default=5, show_default=True),
+        click.option("--bins", default=None, metavar="B1,B2,...", help="Upper class bounds, with --scheme user_bins."),
+        click.option("--marker-colour", type=click.Choice(MARKER_COLOURS), default="operator", show_default=True),
+    ]):
+        func = decorator(func)
+    return func
+
+
+def _boundary_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--boundaries", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                        help="Your own admin-1 layer (anything GDAL reads) instead of the shipped one.")(func)
+    func = click.option("--code-column", default="iso_3166_2", show_default=True, help="With --boundaries: the region code column.")(func)
+    func = click.option("--name-column", default="name", show_default=True, help="With --boundaries: the region name column.")(func)
+    return func
+
+
+def _boundaries(boundaries: Path | None, code_column: str, name_column: str) -> Any:
+    from capacitymap import api
+
+    if boundaries is None:
+        return api.Boundaries.shipped()
+    return api.Boundaries.from_file(boundaries, code_column=code_column, name_column=name_column)
+
+
+def _bins(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"expected numbers separated by commas, got {text!r}", param_hint="--bins") from None
+
+
+def _preset(text: str) -> Any:
+    from capacitymap.render import BBox
+    from capacitymap.render.spec import PRESET_NAMES
+
+    if text in PRESET_NAMES:
+        return text
+    parts = text.split(",")
+    if len(parts) == 4:
+        try:
+            return BBox(*(float(p) for p in parts))
+        except ValueError:
+            pass
+    raise click.BadParameter(f"expected one of {', '.join(PRESET_NAMES)} or a bounding box WEST,SOUTH,EAST,NORTH, got {text!r}", param_hint="--preset")
+
+
+@main.command()
+@_files_argument
+@click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file (.html, or .png/.svg with --format).")
+@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True)
+@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
+@click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
+@click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
+@click.option("--height", "height_px", type=click.IntRange(200, 8000), default=800, show_default=True, help="Still height in pixels.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@_spec_options
+@_hashrate_options
+@_filter_options
+@_invalid_options
+@_boundary_options
+@_kind_option
+@_fail_on_library_errors
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool,
+           width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
+           scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
+           vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
+           strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
+           kind: str | None, **filters: Any) -> None:
+    """Render a map of FILES (facilities and/or hashrate records) for a preset."""
+    from capacitymap import api
+    from capacitymap.render import MapSpec, describe, render_html
+
+    spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
+                   scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
+                   assets="inline" if self_contained else "cdn")
+    made = api.map_files(
+        files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid,
+        boundaries=_boundaries(boundaries, code_column, name_column),
+        hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
+                                     months=months, average=average),  # type: ignore[arg-type]
+    )
+    _print_problems(made.warnings)
+    if made.reconciliation is not None:
+        click.echo(_format_reconciliation(made.reconciliation), err=True)
+    if fmt == "html":
+        _write(out, render_html(made.build()))
+    else:
+        _write(out, made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi))
+    click.echo(f"wrote {out}")
+    if alt_text:
+        click.echo(describe(made.spec, made.layers.values, made.layers.facilities))
+
+
+@main.command()
+@click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--url", default=None, help="Where the page will be published (http(s) or relative); default: the file name.")
+@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True)
+@click.option("--title", default="Bitcoin mining map", show_default=True, help="The iframe's accessible title.")
+@_fail_on_library_errors
+def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
+    """Print a responsive iframe snippet that embeds PAGE in an article."""
+    from capacitymap.export import embed_snippet
+
+    click.echo(embed_snippet(url or page.name, height_px=height_px, title=title))
+
+
+@main.command()
+@_files_argument
+@_hashrate_options
+@click.option("--level", type=click.Choice(["country", "admin1"]), default="country", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--explain", is_flag=True, help="Print each step of the method with its numbers.")
+@_invalid_options
+@_fail_on_library_errors
+def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[str, ...], month: str | None,
+             months: str | None, average: str | None, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
+    """Estimate where the hashrate is from pool records (CCAF's method), by country or admin-1."""
+    from capacitymap import api
+    from capacitymap.method import format_explain
+
+    result = api.estimate_from_files(
+        files, level=level, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+        options=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
+                                    months=months, average=average),  # type: ignore[arg-type]
+    )
+    if explain:
+        click.echo(format_explain(result), err=fmt != "table", nl=False)
+    table = result.table
+    if fmt == "json":
+        click.echo(json.dumps({"metadata": {k: v for k, v in result.metadata.items() if k != "pool_weights"},
+                               "rows": json.loads(table.to_json(orient="records"))}, indent=2, ensure_ascii=False, default=str))
+    elif fmt == "csv":
+        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+    else:
+        click.echo(_format_table(table))
+
+
+@main.command()
+@click.argument("points", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--weight", required=True, help="The column holding each point's hashrate.")
+@click.option("--weight-unit", type=click.Choice(["H/s", "TH/s", "PH/s", "EH/s"]), default="TH/s", show_default=True)
+@click.option("--level", type=click.Choice(["admin1", "country"]), default="admin1", show_default=True)
+@click.option("--by", default="", metavar="COL,COL", help="Group columns, e.g. month,pool.")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table (.csv or .parquet).")
+@click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_fail_on_library_errors
+def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: str, by: str, out: Path, engine: str,
+              scheduler: str | None, quiet: bool) -> None:
+    """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table."""
+    from capacitymap import api
+
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise click.BadParameter(f"expected a .csv or .parquet output, got {out.name!r}", param_hint="--out")
+    table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
+                                        by=tuple(c for c in by.split(",") if c), engine=engine, scheduler=scheduler, quiet=quiet)
+    if out.suffix.lower() == ".csv":
+        _write(out, table.to_csv(index=False, lineterminator="\n"))
+    else:
+        _write(out, table.to_parquet(index=False))
+    click.echo(report.summary(), err=True)
+    click.echo(f"wrote {out} ({len(table)} rows)")
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"), show_default=True)
+@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: pages that need no network at all.")
+@click.option("--no-stills", is_flag=True, help="Skip the PNG stills.")
+@_fail_on_library_errors
+def demo(out_dir: Path, self_contained: bool, no_stills: bool) -> None:
+    """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills)."""
+    from capacitymap.demo import demo_maps
+    from capacitymap.maps import make_map, make_still
+    from capacitymap.render import render_html
+
+    for item in demo_maps(assets="inline" if self_contained else "cdn"):
+        page = out_dir / f"{item.name}.html"
+        _write(page, render_html(make_map(item.spec, item.layers)))
+        click.echo(f"wrote {page}")
+        if not no_stills:
+            still = out_dir / f"{item.name}.png"
+            _write(still, make_still(item.spec, item.layers, fmt="png"))
+            click.echo(f"wrote {still}")
