@@ -35,7 +35,7 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         preset="north-america",
         title="Operational bitcoin mining power capacity of public miners",
         subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator",
-        credit="Data: company filings and press reports compiled from TheMinerMag, SEC exhibits and others (see each site's source link)",
+        credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
     hashrate = data / "hashrate"
