@@ -1,9 +1,10 @@
-"""A self-contained page renders in Chromium with zero network requests and no console errors."""
+"""A self-contained page renders in Chromium with zero network requests and no console errors.
+
+Uses the ``chromium`` fixture of ``conftest.py`` (fails, naming ``apt-get install -y chromium``, without it).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import branca.colormap
@@ -14,26 +15,6 @@ from folium import plugins
 from capacitymap.render.assets import inline_assets
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def offline_browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"browser tests need Debian's chromium at {CHROMIUM}: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @dataclass
@@ -70,7 +51,7 @@ def _regions() -> dict:
     return {"type": "FeatureCollection", "features": [square("US-TX", -102, 28), square("US-OK", -98, 33), square("US-NY", -78, 41)]}
 
 
-def test_smoke_map_inline_makes_no_requests(offline_browser: object) -> None:
+def test_smoke_map_inline_makes_no_requests(chromium: object) -> None:
     # without a tile layer Leaflet has no maxZoom, and MarkerCluster throws "Map has no maxZoom specified"
     m = folium.Map(location=[38, -95], zoom_start=4, tiles=None, maxZoom=12)
     folium.GeoJson(_regions(), name="Regions", tooltip=folium.GeoJsonTooltip(["name"])).add_to(m)
@@ -78,7 +59,7 @@ def test_smoke_map_inline_makes_no_requests(offline_browser: object) -> None:
     for i in range(12):
         folium.CircleMarker([31 + i * 0.3, -99 + i * 0.2], radius=6, popup=folium.Popup(f"site {i}")).add_to(cluster)
     folium.LayerControl(collapsed=False).add_to(m)
-    visit = _open(offline_browser, inline_assets(m.get_root().render()))
+    visit = _open(chromium, inline_assets(m.get_root().render()))
     page = visit.page
     assert _fetched(visit) == []
     assert visit.errors == []
@@ -88,7 +69,7 @@ def test_smoke_map_inline_makes_no_requests(offline_browser: object) -> None:
     page.context.close()  # type: ignore[attr-defined]
 
 
-def test_every_vendored_plugin_runs_offline(offline_browser: object) -> None:
+def test_every_vendored_plugin_runs_offline(chromium: object) -> None:
     m = folium.Map(location=[38, -95], zoom_start=4, tiles=None)
     regions = _regions()
     styledict = {
@@ -104,7 +85,7 @@ def test_every_vendored_plugin_runs_offline(offline_browser: object) -> None:
     plugins.GroupedLayerControl({"Status": [group]}, exclusive_groups=False).add_to(m)
     branca.colormap.LinearColormap(["#ffffcc", "#800026"], vmin=0, vmax=100, caption="MW").add_to(m)
     folium.Marker([40, -90]).add_to(m)  # a default Leaflet marker: its images must come from data: URIs
-    visit = _open(offline_browser, inline_assets(m.get_root().render()))
+    visit = _open(chromium, inline_assets(m.get_root().render()))
     page = visit.page
     assert _fetched(visit) == []
     assert visit.errors == []
@@ -114,9 +95,38 @@ def test_every_vendored_plugin_runs_offline(offline_browser: object) -> None:
     page.context.close()  # type: ignore[attr-defined]
 
 
-def test_cdn_page_would_have_requested_the_network(offline_browser: object) -> None:
+def test_cdn_page_would_have_requested_the_network(chromium: object) -> None:
     # the control: the same counting sees the CDN requests of an un-inlined page
     m = folium.Map(location=[38, -95], zoom_start=4, tiles=None)
-    visit = _open(offline_browser, m.get_root().render())
+    visit = _open(chromium, m.get_root().render())
     assert any(u.startswith("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/") for u in _fetched(visit))
+    visit.page.context.close()  # type: ignore[attr-defined]
+
+
+def test_capacitymap_self_contained_page_makes_no_requests(chromium: object) -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from capacitymap.render import BBox, MapSpec, build_map, render_html
+
+    codes = ["US-TX", "US-OK", "US-NY"]
+    regions = gpd.GeoDataFrame(
+        {"iso_3166_2": codes, "iso_a2": ["US"] * 3, "name": ["Texas", "Oklahoma", "New York"]},
+        geometry=[shapely.box(-102, 28, -98, 32), shapely.box(-98, 33, -94, 37), shapely.box(-78, 41, -74, 45)],
+        crs=4326,
+    )
+    values = pd.DataFrame({"iso_3166_2": codes * 2, "value": [5.0, 1.0, float("nan"), 6.0, 2.0, 1.0],
+                           "month": ["2024-01"] * 3 + ["2024-02"] * 3})
+    facilities = gpd.GeoDataFrame(
+        {"operator": ["A", "B"], "site": ["s1", "s2"], "capacity_mw": [300.0, 20.0], "status": ["operational", "planned"],
+         "as_of": ["2024", "2024"], "source_url": ["https://example.org/a", None], "iso_3166_2": ["US-TX", "US-OK"]},
+        geometry=gpd.points_from_xy([-100, -96], [30, 35]), crs=4326,
+    )
+    spec = MapSpec(preset=BBox(-110, 24, -70, 48), title="Offline", assets="inline")
+    html = render_html(build_map(spec, regions=regions, values=values, facilities=facilities))
+    visit = _open(chromium, html)
+    assert _fetched(visit) == []
+    assert visit.errors == []
+    assert visit.page.locator("path.leaflet-interactive").count() >= 3  # type: ignore[attr-defined]
     visit.page.context.close()  # type: ignore[attr-defined]
