@@ -32,6 +32,7 @@ class MapApp(JSCSSMixin, MacroElement):
   var cfg = {{ this.config }};
   var geo = {{ this.geojson }};
   var state = {month: cfg.months[cfg.months.length - 1]};
+  map.fitBounds(cfg.bounds, {animate: false});  // before any layer: no zoom animation to wait for
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -98,7 +99,8 @@ class MapApp(JSCSSMixin, MacroElement):
   if (cfg.hasFacilities) {
     group = (typeof L.markerClusterGroup === "function")
       ? L.markerClusterGroup({maxClusterRadius: 35, disableClusteringAtZoom: 7, showCoverageOnHover: false,
-                               spiderfyOnMaxZoom: true, chunkedLoading: true})
+                               spiderfyOnMaxZoom: true,
+                               chunkedLoading: cfg.facilities.length > 2000})
       : L.featureGroup();
     cfg.facilities.forEach(function (r, i) {
       var colour = cfg.markerBy === "status" ? cfg.statusColours[r.status] : cfg.operatorColours[r.operator];
@@ -239,8 +241,6 @@ class MapApp(JSCSSMixin, MacroElement):
   });
   new Legend().addTo(map);
   map.attributionControl.addAttribution(cfg.attributionHtml);
-  var box = cfg.bounds;
-  map.fitBounds(box);
   var c = map.getContainer();
   c.setAttribute("role", "region");
   c.setAttribute("aria-label", cfg.ariaLabel);
