@@ -209,6 +209,14 @@ def test_derive_pool_weights_missing_is_an_error_unless_equal_weights_are_chosen
     assert "equal weights assumed" in format_explain(result)
 
 
+def test_weights_are_needed_only_for_the_months_of_the_window():
+    records = pd.concat([three_pools(), frame([rec("2020-05", "A", "CN", None, 1.0), rec("2020-05", "B", "CN", None, 1.0)])])
+    t = estimate_hashrate(records, pool_hashrate=POOL_EHS, month=APR).table  # May has no pool hashrates
+    assert value(t, "CN") == pytest.approx(0.59, abs=TOL)
+    with pytest.raises(MethodError, match=r"got none for \['A 2020-05', 'B 2020-05'\]"):
+        estimate_hashrate(records, pool_hashrate=POOL_EHS)
+
+
 def test_single_pool_needs_no_weight():
     w = derive_pool_weights(frame([rec(APR, "CCAF", "CN", None, 0.65)]))
     assert w["weight_source"].iloc[0].startswith("only pool")

@@ -84,8 +84,7 @@ def estimate_hashrate(
     log.append(ExplainStep("input", None, f"{len(records)} records from pools {sorted(set(shares['pool']))!r}; window {window.description}"))
     log += _explain_shares(shares)
 
-    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting)
-    weights = weights[weights["month"].isin(list(window.months))].reset_index(drop=True)
+    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months)
     log += _explain_weights(weights)
 
     moves = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -98,7 +99,7 @@ def _pool_totals(rec: pd.DataFrame, given: dict[tuple[str, str], float]) -> dict
 def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     """Text columns stripped, rows sorted by their key so that row order never matters."""
     require_columns(records, HASHRATE_COLUMNS, _WHAT)
-    rec = records.loc[:, list(HASHRATE_COLUMNS)].copy()
+    rec = records.loc[:, list(HASHRATE_COLUMNS)].reset_index(drop=True)  # a new frame: the caller's is untouched
     for col in ("month", "pool", "country", "region", "share_of"):
         cleaned = [text_or_na(v) for v in rec[col]]
         if col in ("country", "region"):
@@ -249,6 +250,7 @@ def derive_pool_weights(
     *,
     pool_hashrate: pd.DataFrame | None = None,
     weighting: PoolWeighting = "hashrate",
+    months: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Each pool's weight in each month's aggregate: its worldwide hashrate in EH/s.
 
@@ -258,12 +260,16 @@ def derive_pool_weights(
     Where several pools share a month and one's hashrate is unknown, this is a ``MethodError``
     unless ``weighting="equal"``: every pool then weighs 1, an assumption the result records.
 
+    ``months`` limits the weights (and their errors) to those months.
+
     Returns the columns ``POOL_WEIGHT_COLUMNS`` (``weight_source`` says where each weight came from).
     """
     if weighting not in POOL_WEIGHTINGS:
         raise MethodError(f"expected pool weighting in {POOL_WEIGHTINGS!r}, got {weighting!r}; use 'hashrate' (CCAF) or 'equal'")
     rec, problems = _clean_records(records)
     raise_problems(problems)
+    if months is not None:
+        rec = rec[rec["month"].isin(list(months))]
     totals = _pool_totals(rec, _read_pool_hashrate(pool_hashrate))
     pools_by_month: dict[str, list[str]] = defaultdict(list)
     for month, pool in totals:
