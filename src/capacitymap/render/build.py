@@ -171,7 +171,7 @@ def _config(spec, rv: RegionValues, fac: Facilities, classes: Classes, shares, a
         rec["mwText"] = format_value(r["mw"], "capacity_mw") if r["mw"] is not None else "unknown"
         rec["statusText"] = _STATUS_LABELS.get(r["status"], r["status"])
         records.append(rec)
-    has_no_data = any(v is None for d in rv.values.values() for v in d.values()) or True
+    has_no_data = True  # regions without a row are "no data" too: the swatch is always explained
     colours = (
         [(op, op_colours[op]) for op in fac.operators[:7]] + ([("Other operators", "#7f7f7f")] if len(fac.operators) > 7 else [])
         if by == "operator"

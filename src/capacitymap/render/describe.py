@@ -89,9 +89,14 @@ def describe_prepared(
             for r in fac.records[:3]
         ]
         parts.append(
-            f"{len(fac.records)} current facilities from {len(fac.operators)} operators are drawn as circles "
+            f"{_count(len(fac.records), 'current facility', 'current facilities')} from "
+            f"{_count(len(fac.operators), 'operator', 'operators')} {'is' if len(fac.records) == 1 else 'are'} drawn as circles "
             f"with area proportional to MW, coloured by {colour}; largest: " + "; ".join(biggest) + "."
         )
     if spec.coverage_note:
         parts.append(spec.coverage_note.strip())
     return " ".join(parts)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"

@@ -93,7 +93,27 @@ def web_geometry(regions: gpd.GeoDataFrame, level: Level) -> gpd.GeoSeries:
         ) from exc
     rounded = shapely.transform(np.asarray(simple.values), lambda c: np.round(c, DECIMALS))
     rounded = shapely.make_valid(rounded)
-    return gpd.GeoSeries(rounded, index=regions.index, crs=4326)
+    return gpd.GeoSeries([_unwrap(g) for g in rounded], index=regions.index, crs=4326)
+
+
+def _unwrap(geom: shapely.Geometry) -> shapely.Geometry:
+    """Parts that cross the antimeridian (wider than 180°, not polar) are drawn east of 180° instead of as a band."""
+    if geom is None or geom.is_empty or (geom.bounds[2] - geom.bounds[0]) <= 180:
+        return geom
+    parts = list(shapely.get_parts(geom))
+    changed = False
+    for i, part in enumerate(parts):
+        west, south, east, _ = part.bounds
+        if east - west > 180 and south > -80:
+            parts[i] = shapely.transform(part, lambda c: np.where(c[:, :1] < 0, c + [360.0, 0.0], c))
+            changed = True
+    if not changed:
+        return geom
+    if len(parts) == 1:
+        return parts[0]
+    if all(p.geom_type == "Polygon" for p in parts):
+        return shapely.MultiPolygon(parts)
+    return shapely.GeometryCollection(parts)
 
 
 def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) -> str:

@@ -14,6 +14,7 @@ from jinja2 import Template
 
 from capacitymap.render.classify import NO_DATA_COLOUR, Classes, format_value
 from capacitymap.render.escape import esc
+from capacitymap.render.spec import MapSpecError
 
 __all__ = ["Page", "legend_html", "table_html", "PAGE_CSS", "NATURAL_EARTH"]
 
@@ -155,7 +156,7 @@ class Page(MacroElement):
     def render(self, **kwargs) -> None:
         figure = self.get_root()
         if not isinstance(figure, Figure):
-            raise TypeError("Page must be rendered inside a branca Figure")
+            raise MapSpecError("render: expected the map inside a branca Figure, got none; build it with build_map")
         figure.header.add_child(Element(f"<style>{self.css}</style>"), name="cm_page_css")
         figure.html.add_child(Element(self.head_html), name="cm_page_head", index=0)
         figure.html.add_child(Element(self.foot_html), name="cm_page_foot")
