@@ -277,7 +277,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
         _write(out, made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi))
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(describe(made.spec, made.layers.values, made.layers.facilities))
+        click.echo(describe(made.spec, made.layers.values, made.layers.facilities, regions=made.layers.regions))
 
 
 @main.command()

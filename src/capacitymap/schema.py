@@ -18,6 +18,7 @@ __all__ = [
     "Status",
     "ShareOf",
     "OTHER_COUNTRY",
+    "SHARE_TOLERANCE",
     "LINE",
     "SOURCE_FILE",
 ]
@@ -26,6 +27,10 @@ Status = Literal["operational", "under_construction", "planned", "curtailed", "c
 STATUSES: Final[tuple[str, ...]] = get_args(Status)
 
 ShareOf = Literal["global", "country"]
+
+#: Shares of one denominator may sum to at most 100 % plus this much (a fraction: 0.5 percentage points),
+#: for the rounding in published lists.
+SHARE_TOLERANCE: Final = 0.005
 
 #: ISO 3166 user-assigned code for CCAF's "Other" country bucket.
 OTHER_COUNTRY: Final = "ZZ"

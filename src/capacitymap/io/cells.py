@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from decimal import Decimal
 
 from capacitymap.schema import STATUSES
 
@@ -135,7 +136,8 @@ def parse_share(text: str, *, percent_column: bool, decimal: str = ".") -> float
     t = text.strip()
     is_pct = t.endswith("%")
     number = parse_float(t.rstrip("%").strip(), what="a share such as 0.6508 or '65.08%'", decimal=decimal)
-    value = number / 100.0 if (is_pct or percent_column) else number
+    # Divide in decimal so that "65.08%" is exactly the float 0.6508, as a person reads it.
+    value = float(Decimal(repr(number)) / 100) if (is_pct or percent_column) else number
     if value < 0 or value > 1.0 + 1e-9:
         if not (is_pct or percent_column) and 1 < number <= 100:
             raise CellError(

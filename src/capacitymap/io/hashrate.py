@@ -32,13 +32,11 @@ from capacitymap.io.columns import HASHRATE_ALIASES, map_columns, normalize_head
 from capacitymap.io.rows import Records, RowParser, finish
 from capacitymap.io.tables import Table
 from capacitymap.regions import Gazetteer
-from capacitymap.schema import LINE, SOURCE_FILE
+from capacitymap.schema import LINE, SHARE_TOLERANCE, SOURCE_FILE
 
 __all__ = ["parse_hashrate", "parse_network_hashrate", "hashrate_format", "CCAF_POOL", "SHARE_TOLERANCE"]
 
 CCAF_POOL = "CCAF"
-#: Shares of one pool-month may sum to at most 100 % plus this many percentage points (rounding).
-SHARE_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Final, Literal, get_args
 import pandas as pd
 
 from capacitymap.errors import MethodError
+from capacitymap.schema import SHARE_TOLERANCE  # one rounding slack for the readers and the method
 
 Level = Literal["country", "admin1"]
 #: ``--level`` choices: ``country`` rows only, or country rows plus admin-1 rows.
@@ -28,10 +29,6 @@ PoolWeighting = Literal["hashrate", "equal"]
 #: How pools are weighted when aggregated: by their hashrate (CCAF), or equally (an explicit
 #: assumption for when pool hashrates are unknown; recorded in the result's metadata).
 POOL_WEIGHTINGS: Final[tuple[str, ...]] = get_args(PoolWeighting)
-
-#: Rounding slack allowed when shares that should add up to at most 1 add up to a little more
-#: (published percentages are rounded; 0.5 percentage point, the same slack as the readers in io/hashrate.py).
-SHARE_TOLERANCE: Final = 0.005
 
 #: Remainders smaller than this are float noise, not an unreported part of a pool's hashrate.
 EPSILON: Final = 1e-12
