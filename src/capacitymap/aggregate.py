@@ -91,7 +91,8 @@ class _PolygonLocator:
         ok = np.isfinite(self.bounds).all(axis=1) if n else np.zeros(0, bool)
         if not ok.any():
             self.nx = self.ny = 0
-            self._slice_poly = np.zeros(0, np.int64)
+            self._slice_geom = []
+            self._poly_slices = [0]
             self._slice_lo = self._slice_hi = np.zeros(0, np.int64)
             return
         b = self.bounds[ok]
@@ -104,6 +105,7 @@ class _PolygonLocator:
         self.nx = max(1, min(4096, math.ceil(width / cell)))
         self.ny = max(1, min(4096, math.ceil(height / cell)))
         self.dx, self.dy = width / self.nx, height / self.ny
+        self.x1, self.y1 = float(b[:, 2].max()), float(b[:, 3].max())
         # Conservative cell ranges: a tiny margin so rounding never moves a point out of reach.
         idx = np.flatnonzero(ok)
         i0 = self._col(self.bounds[idx, 0] - _EPS_CELL)
@@ -113,7 +115,9 @@ class _PolygonLocator:
         rows = j1 - j0 + 1
         poly = np.repeat(idx, rows)
         row = np.repeat(j0, rows) + _ramp(rows)
-        self._slice_poly = poly  # ascending rank, so pairs come out in rank order
+        self._slice_geom = poly.tolist()  # the polygon of each slice, slices grouped by polygon
+        # slices of polygon idx[k] are _poly_slices[k]:_poly_slices[k+1]
+        self._poly_slices = np.r_[0, np.cumsum(rows)].tolist()
         self._slice_lo = row * self.nx + np.repeat(i0, rows)
         self._slice_hi = row * self.nx + np.repeat(i1, rows) + 1
 
@@ -138,30 +142,33 @@ class _PolygonLocator:
             return out
         shapely.prepare(self.geoms)
         ncell = self.nx * self.ny
-        fx = np.floor((x - self.x0) / self.dx)
-        fy = np.floor((y - self.y0) / self.dy)
-        inside = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
-        cell = np.where(inside, fy * self.nx + fx, ncell).astype(np.int64)  # ncell = off the grid
+        # Cells use the same monotone formula as the polygons' cell ranges, so a point inside a
+        # bounding box always lands in one of that polygon's cells; off-grid points get ncell.
+        inside = (x >= self.x0) & (x <= self.x1) & (y >= self.y0) & (y <= self.y1)
+        cell = np.where(inside, self._row(y) * self.nx + self._col(x), ncell).astype(np.int32)
         order = np.argsort(cell, kind="stable")
+        xs, ys = x[order], y[order]
         starts = np.zeros(ncell + 2, np.int64)
         np.cumsum(np.bincount(cell, minlength=ncell + 1), out=starts[1:])
-        lo = starts[self._slice_lo]
-        lengths = starts[self._slice_hi] - lo
-        total = int(lengths.sum())
-        if total == 0:
-            return out
-        pair_poly = np.repeat(self._slice_poly, lengths)
-        pos = _ramp(lengths) + np.repeat(lo, lengths)
-        pair_pt = order[pos]
-        px, py = x[pair_pt], y[pair_pt]
-        bb = self.bounds[pair_poly]
-        keep = (px >= bb[:, 0]) & (px <= bb[:, 2]) & (py >= bb[:, 1]) & (py <= bb[:, 3])
-        pair_poly, pair_pt, px, py = pair_poly[keep], pair_pt[keep], px[keep], py[keep]
-        hit = shapely.intersects_xy(self.geoms[pair_poly], px, py)
-        best = np.full(n, np.iinfo(np.int64).max, np.int64)
-        np.minimum.at(best, pair_pt[hit], pair_poly[hit])
-        found = best != np.iinfo(np.int64).max
-        out[found] = best[found]
+        lo = starts[self._slice_lo].tolist()
+        hi = starts[self._slice_hi].tolist()
+        geoms = self.geoms
+        # Highest rank first: a lower rank (code sorts first) overwrites, so it wins on borders.
+        bounds = self._poly_slices
+        for p in range(len(bounds) - 2, -1, -1):
+            a, b = bounds[p], bounds[p + 1]
+            runs = [(lo[k], hi[k]) for k in range(a, b) if hi[k] > lo[k]]
+            if not runs:
+                continue
+            if len(runs) == 1:
+                (r0, r1), = runs
+                cx, cy, ci = xs[r0:r1], ys[r0:r1], order[r0:r1]
+            else:
+                cx = np.concatenate([xs[r0:r1] for r0, r1 in runs])
+                cy = np.concatenate([ys[r0:r1] for r0, r1 in runs])
+                ci = np.concatenate([order[r0:r1] for r0, r1 in runs])
+            hit = shapely.intersects_xy(geoms[self._slice_geom[a]], cx, cy)
+            out[ci[hit]] = self._slice_geom[a]
         return out
 
 
@@ -585,6 +592,7 @@ def aggregate_dask(
     weight_unit: WeightUnit = "TH/s",
     scheduler: str | Any | None = None,
     n_workers: int = 2,
+    connect_timeout: float = 20.0,
     quiet: bool = True,
     progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, AggregateReport]:
@@ -608,7 +616,7 @@ def aggregate_dask(
         client = Client(cluster)
     elif isinstance(scheduler, str):
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=f"{connect_timeout}s")
         except OSError as exc:
             raise DataError(Problem("<scheduler>", None, None, f"expected a reachable Dask scheduler, got {scheduler!r} ({exc}); start 'dask scheduler' there or check the address")) from exc
     else:

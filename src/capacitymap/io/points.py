@@ -210,16 +210,17 @@ def _csv_batches(path: str, columns: list[str], weight: str, batch_size: int) ->
     types = {c: pa.float64() for c in (*COORDINATE_COLUMNS, weight)}
     types.update({c: pa.string() for c in columns if c not in types})
     # pyarrow's block size is in bytes; ~40 bytes a row keeps batches near batch_size rows.
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=max(1 << 16, min(batch_size * 40, 1 << 30))),
-        convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types),
-    )
     try:
-        for rb in reader:
-            yield rb
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(block_size=max(1 << 16, min(batch_size * 40, 1 << 30))),
+            convert_options=pacsv.ConvertOptions(include_columns=columns, column_types=types),
+        )
+        yield from reader
     except pa.ArrowInvalid as exc:
-        raise DataError(Problem(path, None, None, f"expected numbers in {[*COORDINATE_COLUMNS, weight]!r} ({exc}); fix or remove the row")) from exc
+        raise DataError(
+            Problem(path, None, None, f"expected numbers in {[*COORDINATE_COLUMNS, weight]!r}, got {exc}; fix or remove the row")
+        ) from exc
 
 
 def _to_frame(rb: pa.RecordBatch, columns: list[str], weight: str, by: tuple[str, ...], path: str, first: int) -> pd.DataFrame:
