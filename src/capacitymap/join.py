@@ -140,26 +140,24 @@ def assign_regions(
                    f"the facility is placed in {found} by its coordinates — correct the region or the coordinates", hard=strict)
 
     country = _text_or_none(frame["country"])
-    for i in np.flatnonzero(located >= 0):
-        region_country = regions.at[int(located[i]), "iso_a2"]
-        if country[i] is not None and country[i] != region_country and i not in problems:
-            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({region_country}); correct the country or the coordinates", hard=strict)
-
+    region_country = regions["iso_a2"].to_numpy(dtype=object)
     placed = located >= 0
-    rep_points = regions.geometry.representative_point()
-    geometry = np.empty(len(frame), dtype=object)
-    for i in range(len(frame)):
-        if not placed[i]:
-            geometry[i] = None
-        elif placement[i] in ("point", "nearest"):
-            geometry[i] = shapely.Point(lon[i], lat[i])
-        else:
-            geometry[i] = rep_points.iloc[int(located[i])]
+    found_country = np.where(placed, region_country[np.maximum(located, 0)], None)
+    for i in np.flatnonzero(placed & (country != None) & (country != found_country)):  # noqa: E711
+        if i not in problems:
+            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({found_country[i]}); correct the country or the coordinates", hard=strict)
+
+    at_point = placed & np.isin(placement, ["point", "nearest"])
+    rep_points = shapely.get_coordinates(regions.geometry.representative_point().to_numpy())
+    x = np.where(at_point, lon, rep_points[np.maximum(located, 0), 0])
+    y = np.where(at_point, lat, rep_points[np.maximum(located, 0), 1])
+    geometry = np.where(placed, shapely.points(x, y), None)
+    names = regions["name"].to_numpy(dtype=object)
     out = frame.copy()
-    out["iso_3166_2"] = [codes[j] if j >= 0 else None for j in located]
-    out["region_name"] = [regions.at[int(j), "name"] if j >= 0 else None for j in located]
-    out["country"] = [regions.at[int(j), "iso_a2"] if j >= 0 else c for j, c in zip(located, country)]
-    out["placement"] = [p if p else None for p in placement]
+    out["iso_3166_2"] = np.where(placed, codes[np.maximum(located, 0)], None)
+    out["region_name"] = np.where(placed, names[np.maximum(located, 0)], None)
+    out["country"] = np.where(placed, found_country, country)
+    out["placement"] = np.where(placement != "", placement, None)
     gdf = gpd.GeoDataFrame(out, geometry=list(geometry), crs="EPSG:4326")
     return JoinResult(facilities=gdf, problems=problems, warnings=warnings)
 

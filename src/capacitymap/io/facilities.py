@@ -153,19 +153,26 @@ def _duplicates(frame: pd.DataFrame) -> list[tuple[int, str, str]]:
     Each repeat is reported on the later row and names the first, so a map never counts a site twice.
     """
     found: list[tuple[int, str, str]] = []
-    ids = frame[frame["facility_id"].notna()]
-    for fid, group in ids.groupby("facility_id", sort=False):
-        first = group[LINE].iloc[0]
-        for i in group.index[1:]:
-            found.append((i, "facility_id", f"expected a unique facility_id, got {fid!r} again (first on line {first}); give each row its own id"))
-    current = frame[~frame["history"] & frame["status"].notna()]
-    key = [current["operator"].str.casefold(), current["site"].str.casefold(), current["status"]]
-    for _, group in current.groupby(key, sort=False):
-        first = group.iloc[0]
-        for i in group.index[1:]:
-            found.append((
-                i, "site",
-                f"expected one current row per operator, site and status, got {first['operator']!r} / {first['site']!r} / "
-                f"{first['status']!r} again (first on line {first[LINE]}); mark the older figure history=true or remove the repeat",
-            ))
+    ids = frame["facility_id"]
+    for i, first in _repeats(ids.where(ids.notna()), frame[LINE]):
+        found.append((i, "facility_id", f"expected a unique facility_id, got {ids[i]!r} again (first on line {first}); give each row its own id"))
+    current = ~frame["history"] & frame["status"].notna()
+    key = (frame["operator"].str.casefold() + "\x1f" + frame["site"].str.casefold() + "\x1f" + frame["status"].astype(str)).where(current)
+    for i, first in _repeats(key, frame[LINE]):
+        row = frame.loc[i]
+        found.append((
+            i, "site",
+            f"expected one current row per operator, site and status, got {row['operator']!r} / {row['site']!r} / "
+            f"{row['status']!r} again (first on line {first}); mark the older figure history=true or remove the repeat",
+        ))
     return found
+
+
+def _repeats(key: pd.Series, lines: pd.Series) -> list[tuple[int, int]]:
+    """(row, line of the first row with the same key) for every repeat of a non-missing key."""
+    present = key.notna()
+    repeat = present & key.duplicated(keep="first")
+    if not repeat.any():
+        return []
+    first_line = lines[present].groupby(key[present], sort=False).transform("first")
+    return [(int(i), int(first_line[i])) for i in key.index[repeat]]
