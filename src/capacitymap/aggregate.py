@@ -85,39 +85,41 @@ class _PolygonLocator:
     """
 
     def __init__(self, geoms: np.ndarray):
-        self.geoms = geoms
-        n = len(geoms)
-        self.bounds = shapely.bounds(geoms) if n else np.zeros((0, 4))
+        # Multipolygons are split into their parts (France's bounding box with its overseas
+        # departments is the whole world; its parts' boxes are small); a part keeps its rank.
+        parts, rank = shapely.get_parts(geoms, return_index=True) if len(geoms) else (np.zeros(0, object), np.zeros(0, np.int64))
+        self.geoms = parts
+        self.rank = rank.astype(np.int64)
+        n = len(parts)
+        self.bounds = shapely.bounds(parts) if n else np.zeros((0, 4))
         ok = np.isfinite(self.bounds).all(axis=1) if n else np.zeros(0, bool)
         if not ok.any():
             self.nx = self.ny = 0
-            self._slice_geom = []
-            self._poly_slices = [0]
+            self._slice_part = np.zeros(0, np.int64)
+            self._part_slices = np.zeros(1, np.int64)
             self._slice_lo = self._slice_hi = np.zeros(0, np.int64)
             return
         b = self.bounds[ok]
         self.x0, self.y0 = float(b[:, 0].min()), float(b[:, 1].min())
-        width = max(float(b[:, 2].max()) - self.x0, 1e-9)
-        height = max(float(b[:, 3].max()) - self.y0, 1e-9)
-        # Cells of about a third of the median polygon extent, at most ~1M cells.
+        self.x1, self.y1 = float(b[:, 2].max()), float(b[:, 3].max())
+        width = max(self.x1 - self.x0, 1e-9)
+        height = max(self.y1 - self.y0, 1e-9)
+        # Cells of about a third of the median part extent, at most ~1M cells.
         med = max(float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))), 1e-9)
         cell = max(med / 3.0, math.sqrt(width * height / 1_000_000))
-        self.nx = max(1, min(4096, math.ceil(width / cell)))
-        self.ny = max(1, min(4096, math.ceil(height / cell)))
+        self.nx = max(1, min(2048, math.ceil(width / cell)))
+        self.ny = max(1, min(2048, math.ceil(height / cell)))
         self.dx, self.dy = width / self.nx, height / self.ny
-        self.x1, self.y1 = float(b[:, 2].max()), float(b[:, 3].max())
-        # Conservative cell ranges: a tiny margin so rounding never moves a point out of reach.
+        # Conservative cell ranges (the same monotone formula as for points, plus a margin).
         idx = np.flatnonzero(ok)
         i0 = self._col(self.bounds[idx, 0] - _EPS_CELL)
         i1 = self._col(self.bounds[idx, 2] + _EPS_CELL)
         j0 = self._row(self.bounds[idx, 1] - _EPS_CELL)
         j1 = self._row(self.bounds[idx, 3] + _EPS_CELL)
         rows = j1 - j0 + 1
-        poly = np.repeat(idx, rows)
         row = np.repeat(j0, rows) + _ramp(rows)
-        self._slice_geom = poly.tolist()  # the polygon of each slice, slices grouped by polygon
-        # slices of polygon idx[k] are _poly_slices[k]:_poly_slices[k+1]
-        self._poly_slices = np.r_[0, np.cumsum(rows)].tolist()
+        self._slice_part = idx  # parts with a box; the slices of idx[k] are _part_slices[k]:[k+1]
+        self._part_slices = np.r_[0, np.cumsum(rows)].astype(np.int64)
         self._slice_lo = row * self.nx + np.repeat(i0, rows)
         self._slice_hi = row * self.nx + np.repeat(i1, rows) + 1
 
@@ -150,16 +152,17 @@ class _PolygonLocator:
         xs, ys = x[order], y[order]
         starts = np.zeros(ncell + 2, np.int64)
         np.cumsum(np.bincount(cell, minlength=ncell + 1), out=starts[1:])
-        lo = starts[self._slice_lo].tolist()
-        hi = starts[self._slice_hi].tolist()
-        geoms = self.geoms
+        lo_all = starts[self._slice_lo]
+        hi_all = starts[self._slice_hi]
+        counts = hi_all - lo_all
+        per_part = np.add.reduceat(counts, self._part_slices[:-1]) if len(counts) else np.zeros(0, np.int64)
+        busy = np.flatnonzero(per_part > 0)
+        lo, hi = lo_all.tolist(), hi_all.tolist()
+        bounds = self._part_slices.tolist()
+        geoms, rank = self.geoms, self.rank
         # Highest rank first: a lower rank (code sorts first) overwrites, so it wins on borders.
-        bounds = self._poly_slices
-        for p in range(len(bounds) - 2, -1, -1):
-            a, b = bounds[p], bounds[p + 1]
-            runs = [(lo[k], hi[k]) for k in range(a, b) if hi[k] > lo[k]]
-            if not runs:
-                continue
+        for k in busy[::-1].tolist():
+            runs = [(lo[s], hi[s]) for s in range(bounds[k], bounds[k + 1]) if hi[s] > lo[s]]
             if len(runs) == 1:
                 (r0, r1), = runs
                 cx, cy, ci = xs[r0:r1], ys[r0:r1], order[r0:r1]
@@ -167,8 +170,9 @@ class _PolygonLocator:
                 cx = np.concatenate([xs[r0:r1] for r0, r1 in runs])
                 cy = np.concatenate([ys[r0:r1] for r0, r1 in runs])
                 ci = np.concatenate([order[r0:r1] for r0, r1 in runs])
-            hit = shapely.intersects_xy(geoms[self._slice_geom[a]], cx, cy)
-            out[ci[hit]] = self._slice_geom[a]
+            part = self._slice_part[k]
+            hit = shapely.intersects_xy(geoms[part], cx, cy)
+            out[ci[hit]] = rank[part]
         return out
 
 
@@ -487,63 +491,93 @@ _FATES = ("total", "region", "country", "outside", "nan")
 def _finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_unit: str) -> tuple[pd.DataFrame, AggregateReport]:
     """Exact sums per (group, target, exponent) → the hashrate table and the report.
 
-    Every sum is an integer numerator over ``2**1127``; shares and EH/s are one correctly rounded
-    division each, so they do not depend on how the points were split.
+    Every sum is a Python integer numerator over ``2**_SHIFT`` (numpy object arrays, so the loops
+    run in C); shares and EH/s are one correctly rounded division each, so they do not depend on
+    how the points were split into batches or parts.
     """
     den = (1 << _SHIFT) * 10 ** _UNIT_EXP_TO_EHS[weight_unit]
-    label_of = index.label_of
-    kinds = index.labels["kind"].to_numpy()
-    hi, lo = sums["hi"].to_numpy(), sums["lo"].to_numpy()
-    exps, pts, targets = sums["exp"].to_numpy(), sums["points"].to_numpy(), sums["target"].to_numpy()
-    group_keys = list(sums[list(by)].itertuples(index=False, name=None)) if by else [()] * len(sums)
+    if by and len(sums):
+        gid = sums.groupby(list(by), dropna=False, sort=True, observed=True).ngroup().to_numpy(np.int64)
+    else:
+        gid = np.zeros(len(sums), np.int64)
+    n_groups = int(gid.max()) + 1 if len(gid) else 0
+    target = sums["target"].to_numpy(np.int64)
+    label = index.label_of[target]
+    kind_code = np.where(index.labels["kind"].to_numpy() == _KIND_REGION, 0, 1)
+    fate = np.where(target == index.nan, 4, np.where(target == index.outside, 3, 0))
+    has_label = label >= 0
+    fate[has_label] = 1 + kind_code[label[has_label]]  # 1 region, 2 country
+    mant = (sums["hi"].to_numpy(np.int64).astype(object) << _MANTISSA_SPLIT) + sums["lo"].to_numpy(np.int64).astype(object)
+    num = np.left_shift(mant, (sums["exp"].to_numpy(np.int64) - 53 + _SHIFT).astype(object))
+    pts = sums["points"].to_numpy(np.int64)
 
-    # (group, label) → [numerator, points]; group → fate → [numerator, points]
-    cells: dict[tuple[tuple[Any, ...], int], list[int]] = {}
-    fates_of: dict[tuple[Any, ...], dict[str, list[int]]] = {}
-    for i in range(len(sums)):
-        num = ((int(hi[i]) << _MANTISSA_SPLIT) + int(lo[i])) << (int(exps[i]) - 53 + _SHIFT)
-        n = int(pts[i])
-        g, t = group_keys[i], int(targets[i])
-        fates = fates_of.setdefault(g, {f: [0, 0] for f in _FATES})
-        label = int(label_of[t])
-        fate = "nan" if t == index.nan else "outside" if t == index.outside else str(kinds[label])
-        for f in (fate, "total"):
-            fates[f][0] += num
-            fates[f][1] += n
-        if label >= 0:
-            acc = cells.setdefault((g, label), [0, 0])
-            acc[0] += num
-            acc[1] += n
+    # Per group and fate (0 = total): exact numerators and point counts.
+    fate_num = np.zeros((n_groups, len(_FATES)), dtype=object)
+    fate_pts = np.zeros((n_groups, len(_FATES)), dtype=np.int64)
+    for f in range(1, len(_FATES)):
+        sel = fate == f
+        fate_num[:, f] = _sum_by(gid[sel], num[sel], n_groups, zero=0)
+        fate_pts[:, f] = _int_sum_by(gid[sel], pts[sel], n_groups)
+    fate_num[:, 0] = fate_num[:, 1:].sum(axis=1) if n_groups else fate_num[:, 0]
+    fate_pts[:, 0] = fate_pts[:, 1:].sum(axis=1)
 
-    table_rows = []
-    for (g, label), (num, n) in cells.items():
-        total = fates_of[g]["total"][0]
-        table_rows.append((*g, label, num / total if total else math.nan, num / den, n))
-    table = pd.DataFrame(table_rows, columns=[*by, "label", "share", "hashrate_ehs", "points"])
-    lab = table["label"].to_numpy(dtype=np.int64)
-    table.insert(len(by), "country", pd.array(index.labels["country"].to_numpy()[lab], dtype="string"))
-    table.insert(len(by) + 1, "region", pd.array(index.labels["region"].to_numpy()[lab], dtype="string"))
-    table = table.drop(columns="label").astype({"share": "float64", "hashrate_ehs": "float64", "points": "int64"})
-    table.insert(len(by) + 3, "share_of", pd.array(["global"] * len(table), dtype="string"))
+    # Per (group, label): the table rows.
+    n_labels = len(index.labels)
+    cell = gid[has_label] * max(n_labels, 1) + label[has_label]
+    cells, inverse = np.unique(cell, return_inverse=True)
+    cell_num = _sum_by(inverse, num[has_label], len(cells), zero=0)
+    cell_pts = _int_sum_by(inverse, pts[has_label], len(cells))
+    cell_gid, cell_label = cells // max(n_labels, 1), cells % max(n_labels, 1)
+    totals = fate_num[cell_gid, 0]
+    nonzero = totals != 0
+    share = np.full(len(cells), math.nan)
+    share[nonzero] = (cell_num[nonzero] / totals[nonzero]).astype(np.float64)
+    ehs = (cell_num / den).astype(np.float64) if len(cells) else np.zeros(0)
+
+    group_values = _group_values(sums, gid, n_groups, by)
+    table = pd.DataFrame({col: group_values[col].to_numpy()[cell_gid] for col in by})
+    table["country"] = pd.array(index.labels["country"].to_numpy()[cell_label], dtype="string")
+    table["region"] = pd.array(index.labels["region"].to_numpy()[cell_label], dtype="string")
+    table["share"] = share
+    table["share_of"] = pd.array(["global"] * len(table), dtype="string")
+    table["hashrate_ehs"] = ehs
+    table["points"] = cell_pts
     table = table.sort_values([*by, "country", "region"], na_position="first", kind="stable").reset_index(drop=True)
 
-    report_rows = []
-    for g, fates in fates_of.items():
-        row: list[Any] = list(g)
-        for f in _FATES:
-            row += [fates[f][1], fates[f][0] / den]
-        report_rows.append(row)
-    report_cols = [*by] + [f"{f}_{m}" for f in _FATES for m in ("points", "hashrate_ehs")]
-    report = pd.DataFrame(report_rows, columns=report_cols)
-    if by and len(report):
-        report = report.sort_values(list(by), kind="stable", na_position="first").reset_index(drop=True)
-    report = report.astype({f"{f}_points": "int64" for f in _FATES} | {f"{f}_hashrate_ehs": "float64" for f in _FATES})
-    for col in by:
-        if table[col].dtype == object:
-            table[col] = table[col].astype("string")
-        if report[col].dtype == object:
-            report[col] = report[col].astype("string")
+    report = group_values.copy()
+    for f, name in enumerate(_FATES):
+        report[f"{name}_points"] = fate_pts[:, f]
+        report[f"{name}_hashrate_ehs"] = (fate_num[:, f] / den).astype(np.float64) if n_groups else np.zeros(0)
+    for frame in (table, report):
+        for col in by:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].astype("string")
     return table, AggregateReport(index.level, weight_unit, by, report)
+
+
+def _sum_by(codes: np.ndarray, values: np.ndarray, n: int, *, zero: Any) -> np.ndarray:
+    """Sum an object array (Python ints) by integer code, exactly."""
+    out = np.full(n, zero, dtype=object)
+    if len(codes):
+        np.add.at(out, codes, values)
+    return out
+
+
+def _int_sum_by(codes: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    out = np.zeros(n, np.int64)
+    if len(codes):
+        np.add.at(out, codes, values)
+    return out
+
+
+def _group_values(sums: pd.DataFrame, gid: np.ndarray, n_groups: int, by: tuple[str, ...]) -> pd.DataFrame:
+    """One row of group-column values per group id, in group-id (sorted) order."""
+    if not by:
+        return pd.DataFrame(index=range(n_groups))
+    first = np.zeros(n_groups, np.int64)
+    if len(gid):
+        first[gid[::-1]] = np.arange(len(gid) - 1, -1, -1)
+    return sums[list(by)].iloc[first].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
