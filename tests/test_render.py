@@ -28,7 +28,6 @@ from capacitymap.render import (
     classify,
     deterministic_ids,
     describe,
-    embed_snippet,
     format_value,
     render_html,
 )
@@ -619,29 +618,6 @@ def test_cdn_rendering_drops_unused_assets():
 def test_build_map_wants_a_spec():
     with pytest.raises(MapSpecError, match="expected a MapSpec"):
         build_map("north-america", regions=regions_frame())  # type: ignore[arg-type]
-
-
-# --- embed ---------------------------------------------------------------------------------------
-
-
-def test_embed_snippet_is_a_responsive_escaped_iframe():
-    html = embed_snippet("maps/us.html?a=1&b=2", height=500, title=HOSTILE)
-    assert 'src="maps/us.html?a=1&amp;b=2"' in html
-    assert "height:500px" in html and "width:100%" in html
-    assert HOSTILE not in html and "O&#x27;Brien &lt;b&gt;" in html
-
-
-@pytest.mark.parametrize(
-    ("url", "height", "message"),
-    [
-        ("javascript:alert(1)", 600, "expected an http\\(s\\) URL or a relative path"),
-        ("", 600, "expected the URL or relative path"),
-        ("https://x.example/m.html", 50, "expected a height in pixels from 100 to 4000, got 50"),
-    ],
-)
-def test_embed_snippet_refuses_bad_input(url, height, message):
-    with pytest.raises(MapSpecError, match=message):
-        embed_snippet(url, height=height)
 
 
 # --- the real layer ------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ __all__ = [
     "SchemaError",
     "BoundaryError",
     "MethodError",
+    "FilterError",
+    "MapSpecError",
+    "AssetError",
+    "ExportError",
 ]
 
 
@@ -87,3 +91,19 @@ class BoundaryError(CapacityMapError, ValueError):
 
 class MethodError(CapacityMapError, ValueError):
     """The hashrate method cannot run on the given records (e.g. a month missing from a window)."""
+
+
+class FilterError(CapacityMapError, ValueError):
+    """A filter names something the data does not have (an operator, region or status)."""
+
+
+class MapSpecError(CapacityMapError, ValueError):
+    """A map specification or the frames given to ``build_map`` cannot make a map."""
+
+
+class AssetError(CapacityMapError, ValueError):
+    """A page cannot be made self-contained (an unknown network reference), or a vendored file is damaged."""
+
+
+class ExportError(CapacityMapError, ValueError):
+    """A static image or an embed snippet cannot be made from what was given."""

@@ -7,15 +7,12 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from capacitymap.errors import CapacityMapError, RegionError
+from capacitymap.errors import FilterError, RegionError
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE, STATUSES
 
 __all__ = ["Filters", "FilterError", "apply_filters"]
 
-
-class FilterError(CapacityMapError, ValueError):
-    """A filter names something the data does not have (an operator, region or status)."""
 
 
 @dataclass(frozen=True)

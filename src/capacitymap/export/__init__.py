@@ -1,6 +1,6 @@
 """Static stills (PNG/SVG, matplotlib, no browser) and the iframe embed snippet."""
 
-from capacitymap.export._errors import ExportError
+from capacitymap.errors import ExportError
 from capacitymap.export.embed import embed_snippet
 from capacitymap.export.static import render_static
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from urllib.parse import urlsplit
 
-from capacitymap.export._errors import ExportError
+from capacitymap.errors import ExportError
 
 __all__ = ["embed_snippet"]
 

@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from capacitymap.export._errors import ExportError
+from capacitymap.errors import ExportError
 from capacitymap.render.classify import (
     NO_DATA_COLOUR,
     Classes,

@@ -3,7 +3,6 @@
 from capacitymap.render.build import build_map, render_html
 from capacitymap.render.classify import Classes, classify, format_value
 from capacitymap.render.describe import describe
-from capacitymap.render.embed import embed_snippet
 from capacitymap.render.ids import deterministic_ids
 from capacitymap.render.spec import PRESETS, BBox, MapSpec, MapSpecError, Preset
 
@@ -16,7 +15,6 @@ __all__ = [
     "build_map",
     "render_html",
     "describe",
-    "embed_snippet",
     "deterministic_ids",
     "Classes",
     "classify",

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
-from capacitymap.errors import CapacityMapError
+from capacitymap.errors import AssetError
 
 __all__ = [
     "AssetError",
@@ -44,9 +44,6 @@ __all__ = [
     "assets_dir",
 ]
 
-
-class AssetError(CapacityMapError, ValueError):
-    """A page cannot be made self-contained (an unknown network reference), or a vendored file is damaged."""
 
 
 #: CDN assets folium's ``Map`` always emits that capacitymap maps never use: removed, not inlined.

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from capacitymap.errors import CapacityMapError
+from capacitymap.errors import MapSpecError
 
 __all__ = [
     "MapSpec",
@@ -33,9 +33,6 @@ __all__ = [
     "resolve_preset",
 ]
 
-
-class MapSpecError(CapacityMapError, ValueError):
-    """A map specification or the frames given to :func:`build_map` cannot make a map."""
 
 
 PresetName = Literal["north-america", "china", "world", "us", "canada"]
