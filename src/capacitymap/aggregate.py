@@ -28,7 +28,9 @@ Rules (see ``docs/scale.md``):
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
@@ -597,26 +599,45 @@ def aggregate_points(
     quiet: bool = True,
     total: int | None = None,
     progress: Progress | None = None,
+    threads: int = 2,
 ) -> tuple[pd.DataFrame, AggregateReport]:
     """The in-core engine: stream batches of points through one process.
 
     ``batches`` are :class:`~capacitymap.io.points.PointBatch` es (``PointSource.batches()``) or
     DataFrames with ``latitude``, ``longitude``, the ``weight`` column and the ``by`` columns.
     Returns the hashrate table (``*by, country, region, share, share_of, hashrate_ehs, points``)
-    and the :class:`AggregateReport`. ``quiet=False`` shows a tqdm bar on stderr (``total`` points
+    and the :class:`AggregateReport`. ``threads`` batches are located at once (shapely and numpy
+    release the GIL; the result does not depend on it). ``quiet=False`` shows a tqdm bar on stderr (``total`` points
     if known); ``progress`` is called with the number of points of each finished batch.
     """
     by_t = _check_options(weight, by, weight_unit)
+    if threads < 1:
+        raise ValueError(f"threads: expected 1 or more, got {threads!r}; use 1 for no threading")
     acc = _Accumulator(by_t)
-    with _progress_bar(quiet, total) as bar:
+    with _progress_bar(quiet, total) as bar, ThreadPoolExecutor(max_workers=threads) as pool:
+        # At most threads + 1 batches in flight, so memory stays bounded. Sums are exact, so the
+        # order in which batches finish does not matter; they are added in input order anyway.
+        pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
         for batch in batches:
-            partial = _batch_partial(batch, index, weight, by_t)
-            acc.add(partial)
-            done = len(batch.frame) if isinstance(batch, PointBatch) else len(batch)
-            bar(done)
-            if progress is not None:
-                progress(done)
+            pending.append(pool.submit(_sized_partial, batch, index, weight, by_t))
+            if len(pending) > threads:
+                _drain(pending.popleft(), acc, bar, progress)
+        while pending:
+            _drain(pending.popleft(), acc, bar, progress)
     return _finish(acc.result(), index, by_t, weight_unit)
+
+
+def _sized_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+    done = len(batch.frame) if isinstance(batch, PointBatch) else len(batch)
+    return _batch_partial(batch, index, weight, by), done
+
+
+def _drain(future: Future[tuple[pd.DataFrame, int]], acc: _Accumulator, bar: Callable[[int], None], progress: Progress | None) -> None:
+    partial, done = future.result()
+    acc.add(partial)
+    bar(done)
+    if progress is not None:
+        progress(done)
 
 
 def aggregate_dask(
