@@ -55,7 +55,7 @@ ADMIN1_COLUMNS = (
     "iso_3166_2", "iso_a2", "name", "name_alt", "name_local", "postal", "type_en", "code_hasc", "alias_code",
 )
 ADMIN0_COLUMNS = ("iso_a2", "iso_a3", "iso_n3", "name")
-LAYER_FILES = ("admin0", "admin1")
+LAYER_FILES = ("admin0", "admin1", "admin0_web", "admin1_web")
 SHAPEFILE_EXTENSIONS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 #: Coordinates are snapped to this grid (degrees, about 0.1 m) so that output is stable.
@@ -509,14 +509,15 @@ def dbf_field_widths(path: Path) -> dict[str, int]:
     return widths
 
 
-def write_layer(frame: gpd.GeoDataFrame, path: Path, columns: tuple[str, ...]) -> None:
+def write_layer(frame: gpd.GeoDataFrame, path: Path, columns: tuple[str, ...], *, promote_to_multi: bool = False) -> None:
     """Write an ESRI Shapefile (UTF-8 .cpg, EPSG:4326 .prj), pin its date, and verify the round trip."""
     frame = frame[[*columns, "geometry"]]
     widths = utf8_widths(frame, columns)
     too_long = {c: w for c, w in widths.items() if w > 254}
     if too_long:
         raise BuildError(f"{path.name}: text longer than a .dbf field holds (254 bytes): {too_long!r}")
-    frame.to_file(path, driver="ESRI Shapefile", engine="pyogrio", layer_options={"ENCODING": "UTF-8", "RESIZE": "YES"})
+    frame.to_file(path, driver="ESRI Shapefile", engine="pyogrio", layer_options={"ENCODING": "UTF-8", "RESIZE": "YES"},
+                  **({"promote_to_multi": True} if promote_to_multi else {}))
     pin_dbf_date(path.with_suffix(".dbf"))
     got = dbf_field_widths(path.with_suffix(".dbf"))
     if any(got[c] < widths[c] for c in columns):
@@ -642,12 +643,30 @@ def build(out: Path, cache: Path) -> Report:
         admin0 = build_admin0(sources)
     write_layer(admin1, out / "admin1.shp", ADMIN1_COLUMNS)
     write_layer(admin0, out / "admin0.shp", ADMIN0_COLUMNS)
+    write_web_layers(out)
     return Report(
         counts=admin1["iso_a2"].value_counts().sort_index().to_dict(),
         deviations=iso_deviations(admin1),
         admin0_features=len(admin0),
         admin0_without_iso=sorted(admin0.loc[admin0["iso_a2"] == "", "name"]),
     )
+
+
+def write_web_layers(out: Path) -> None:
+    """Display copies of both layers, simplified once here as a coverage, so that maps need not at run time.
+
+    Made from the layers just written (read back, so a web layer depends only on its full layer) with the
+    renderer's own ``web_geometry``; ``web_tol`` records the tolerance so the renderer knows.
+    """
+    from capacitymap.render.geometry import TOLERANCE, WEB_TOLERANCE_COLUMN, web_geometry
+
+    for name, level, columns in (("admin1", "admin1", ADMIN1_COLUMNS), ("admin0", "admin0", ADMIN0_COLUMNS)):
+        full = gpd.read_file(out / f"{name}.shp", engine="pyogrio")
+        for c in columns:
+            full[c] = full[c].fillna("").astype(str)
+        web = full.set_geometry(web_geometry(full, level).to_numpy())
+        web[WEB_TOLERANCE_COLUMN] = f"{TOLERANCE[level]:g}"
+        write_layer(web, out / f"{name}_web.shp", (*columns, WEB_TOLERANCE_COLUMN), promote_to_multi=True)
 
 
 # ------------------------------------------------------------------------------------------- main
@@ -755,6 +774,13 @@ Determinism: features sorted by `iso_3166_2` (admin-0 by `iso_a2`, `name`); coor
 UTF-8 bytes (GDAL `RESIZE=YES`, checked after writing, and every value is read back and compared); the
 .dbf header date pinned to 2000-01-01. Geometries: `make_valid`, polygonal parts only. No simplification
 (full 1:10m detail for admin-1).
+
+Display layers `admin1_web.*` and `admin0_web.*`: the same features and columns, simplified once as a
+coverage (shared borders stay shared) by the renderer's own `capacitymap.render.geometry.web_geometry`
+(tolerance 0.03 degrees for admin-1, 0.05 for admin-0; coordinates rounded to 4 decimals; parts that cross
+the antimeridian drawn east of 180 degrees), with the tolerance in a `web_tol` column so maps skip the work at
+run time. Joins always use the full layers. They are made from the full layers alone, so
+`tests/test_shapefiles.py` rebuilds them offline and compares bytes.
 
 ## Cleaning (each step is a named function in the script, unit-tested in `tests/test_shapefiles.py`)
 

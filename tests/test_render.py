@@ -491,6 +491,16 @@ def test_hostile_text_never_appears_raw():
     assert csv_of(html)["pools"].tolist() == [HOSTILE] * 5
 
 
+def test_template_syntax_in_data_is_shown_not_evaluated():
+    # The page's own HTML blocks are not Jinja templates: "{{ 7*7 }}" in data stays text (never 49).
+    names = ["{{ 7*7 }}", "{% raw %}x"]
+    fac = facilities_frame(operator=[names[0]] * 5, site=[names[1]] * 5)
+    html = render(MapSpec(title="{{ 6*7 }}", credit="{{ 5*5 }}"), values=values_frame(), facilities=fac)
+    assert "{{ 6*7 }}" in html and "{{ 5*5 }}" in html
+    assert "{{ 7*7 }}" in html or "{{ 7*7 }}".replace(" ", "\\u0020") in html
+    assert ">42<" not in html and ">25<" not in html and "{% raw %}x" in html
+
+
 def test_hostile_title_is_escaped_in_the_document_title():
     spec, data = hostile_inputs()
     html = render(spec, **data)

@@ -164,7 +164,7 @@ def test_admin0_codes(admin0):
 @pytest.mark.integration
 def test_manifest_matches_files_on_disk():
     lines = (SHAPEFILES / "MANIFEST.sha256").read_text().splitlines()
-    assert len(lines) == 10
+    assert len(lines) == 20
     for line in lines:
         digest, name = line.split("  ", 1)
         assert hashlib.sha256((SHAPEFILES / name).read_bytes()).hexdigest() == digest, name
@@ -441,3 +441,37 @@ def test_compare_manifest_lists_differences():
     expected = "aa  admin1.shp\nbb  admin1.dbf\n"
     assert bs.compare_manifest(expected, expected) == []
     assert bs.compare_manifest(expected, "aa  admin1.shp\ncc  admin1.dbf\n") == ["admin1.dbf: expected bb, got cc"]
+
+
+# ------------------------------------------------------------------------------- display layers
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("layer", "key"), [("admin1", "iso_3166_2"), ("admin0", "iso_a2")])
+def test_web_layers_are_the_full_layers_simplified(layer, key):
+    import shapely
+
+    from capacitymap.io import boundaries
+
+    full = getattr(boundaries, f"read_{layer}")()
+    web = getattr(boundaries, f"read_{layer}_web")()
+    assert web[key].tolist() == full[key].tolist() and web["name"].tolist() == full["name"].tolist()
+    assert web.geometry.is_valid.all() and not web.geometry.is_empty.any()
+    assert set(web["web_tol"]) == {"0.03" if layer == "admin1" else "0.05"}
+    # admin-1 is Natural Earth 10m, admin-0 already 50m: they shrink by different amounts.
+    kept = shapely.get_num_coordinates(web.geometry.values).sum() / shapely.get_num_coordinates(full.geometry.values).sum()
+    assert kept < (0.5 if layer == "admin1" else 0.75)
+
+
+@pytest.mark.integration
+def test_web_layers_rebuild_identically_from_the_full_layers(tmp_path):
+    # The display layers depend only on the committed full layers, so this rebuild runs offline.
+    import shutil
+
+    for name in ("admin1", "admin0"):
+        for ext in bs.SHAPEFILE_EXTENSIONS:
+            shutil.copy(SHAPEFILES / f"{name}{ext}", tmp_path / f"{name}{ext}")
+    bs.write_web_layers(tmp_path)
+    for name in ("admin1_web", "admin0_web"):
+        for ext in bs.SHAPEFILE_EXTENSIONS:
+            assert (tmp_path / f"{name}{ext}").read_bytes() == (SHAPEFILES / f"{name}{ext}").read_bytes(), name + ext

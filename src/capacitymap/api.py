@@ -42,20 +42,27 @@ PathLike = str | os.PathLike[str]
 
 @dataclass(frozen=True)
 class Boundaries:
-    """The admin-1 layer to join to and the gazetteer that knows its names."""
+    """The admin-1 layer to join to, the gazetteer that knows its names, and the layers maps draw.
+
+    ``display1``/``display0`` are what maps draw: for the shipped layers, copies simplified at build time
+    (joins always use the full-resolution ``admin1``).
+    """
 
     admin1: gpd.GeoDataFrame
     gazetteer: Gazetteer
+    display1: gpd.GeoDataFrame
+    display0: gpd.GeoDataFrame
 
     @classmethod
     def shipped(cls) -> Boundaries:
-        return cls(io.read_admin1(), default_gazetteer())
+        return cls(io.read_admin1(), default_gazetteer(), io.read_admin1_web(), io.read_admin0_web())
 
     @classmethod
     def from_file(cls, path: PathLike, *, code_column: str, name_column: str, country: str | None = None) -> Boundaries:
         """A user's own admin-1 layer (anything GDAL reads); countries still come from the shipped admin-0."""
         admin1 = io.read_boundaries(path, code_column=code_column, name_column=name_column, country=country)
-        return cls(admin1, Gazetteer(admin1.drop(columns="geometry"), io.read_admin0().drop(columns="geometry")))
+        admin0 = io.read_admin0()
+        return cls(admin1, Gazetteer(admin1.drop(columns="geometry"), admin0.drop(columns="geometry")), admin1, io.read_admin0_web())
 
 
 @dataclass(frozen=True)
@@ -223,7 +230,7 @@ def map_files(
     if "hashrate" not in parsed:
         if mapped is None:
             raise DataError(Problem("<files>", None, None, "expected at least one facility or hashrate file, got none"))
-        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.admin1), warnings, mapped.reconciliation)
+        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1), warnings, mapped.reconciliation)
     from capacitymap.method import estimate_hashrate, parse_vpn_correction
 
     level = preset_level(spec.preset)
@@ -233,7 +240,7 @@ def map_files(
     result = estimate_hashrate(parsed["hashrate"].frame, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
                                month=hashrate.month, months=months, average=hashrate.average, level=level)  # type: ignore[arg-type]
     chosen = metric or ("hashrate_ehs" if network is not None else "share")
-    layers = hashrate_layers(result, admin1=b.admin1, admin0=io.read_admin0(), level=level, value=chosen,
+    layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=chosen,
                              facilities=mapped.facilities if mapped is not None else None)
     return MadeMap(replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None)
 

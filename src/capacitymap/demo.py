@@ -28,7 +28,6 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
     """The three default maps: North American capacity, Chinese provinces' and countries' hashrate share."""
     data = folder or data_dir()
     b = api.Boundaries.shipped()
-    admin0 = io.read_admin0()
     facilities = api.load_facilities(data / "facilities" / "north_america.csv", boundaries=b,
                                      filters=Filters(statuses=("operational",)))
     north_america = MapSpec(
@@ -56,9 +55,9 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         credit=credit, metric="share", assets=assets,  # type: ignore[arg-type]
     )
     return [
-        DemoMap("north-america", north_america, capacity_layers(facilities, b.admin1)),
-        DemoMap("china", china, hashrate_layers(china_result, admin1=b.admin1, admin0=admin0, level="admin1")),
-        DemoMap("world", world, hashrate_layers(world_result, admin1=b.admin1, admin0=admin0, level="country")),
+        DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)),
+        DemoMap("china", china, hashrate_layers(china_result, admin1=b.display1, admin0=b.display0, level="admin1")),
+        DemoMap("world", world, hashrate_layers(world_result, admin1=b.display1, admin0=b.display0, level="country")),
     ]
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 import pandas as pd
 
 from capacitymap.errors import DataError, Problem, SchemaError
-from capacitymap.io.boundaries import read_admin0, read_admin1, read_boundaries
+from capacitymap.io.boundaries import read_admin0, read_admin0_web, read_admin1, read_admin1_web, read_boundaries
 from capacitymap.io.columns import FACILITY_ALIASES, map_columns
 from capacitymap.io.facilities import parse_facilities
 from capacitymap.io.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
@@ -29,6 +29,8 @@ __all__ = [
     "read_records",
     "read_admin0",
     "read_admin1",
+    "read_admin0_web",
+    "read_admin1_web",
     "read_boundaries",
     "write_bytes_atomic",
     "write_text_atomic",

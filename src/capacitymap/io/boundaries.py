@@ -13,7 +13,7 @@ from capacitymap._resources import shapefiles_dir
 from capacitymap.errors import BoundaryError
 from capacitymap.schema import ADMIN0_COLUMNS, ADMIN1_COLUMNS
 
-__all__ = ["read_admin1", "read_admin0", "read_boundaries"]
+__all__ = ["read_admin1", "read_admin0", "read_admin1_web", "read_admin0_web", "read_boundaries"]
 
 
 def read_admin1() -> gpd.GeoDataFrame:
@@ -26,7 +26,20 @@ def read_admin0() -> gpd.GeoDataFrame:
     return _read_shipped("admin0.shp", ADMIN0_COLUMNS).copy()
 
 
-@lru_cache(maxsize=4)
+def read_admin1_web() -> gpd.GeoDataFrame:
+    """The admin-1 layer for display: simplified once as a coverage at build time (``web_tol`` says how much).
+
+    Same features and columns as :func:`read_admin1`; use the full layer for joins, this one for maps.
+    """
+    return _read_shipped("admin1_web.shp", (*ADMIN1_COLUMNS[:-1], "web_tol", "geometry")).copy()
+
+
+def read_admin0_web() -> gpd.GeoDataFrame:
+    """The admin-0 layer for display, simplified at build time like :func:`read_admin1_web`."""
+    return _read_shipped("admin0_web.shp", (*ADMIN0_COLUMNS[:-1], "web_tol", "geometry")).copy()
+
+
+@lru_cache(maxsize=8)
 def _read_shipped(name: str, columns: tuple[str, ...]) -> gpd.GeoDataFrame:
     path = shapefiles_dir() / name
     if not path.exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from capacitymap.errors import BoundaryError
@@ -14,6 +15,9 @@ __all__ = ["level_of", "key_of", "select_regions", "web_geometry", "features_jso
 
 #: Coverage simplification tolerance in degrees, and decimals kept, per level.
 TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
+#: A layer with this column was simplified as a coverage at that tolerance already (the shipped
+#: ``shapefiles/*_web.shp``, made by ``scripts/build_shapefiles.py`` with this module's ``web_geometry``).
+WEB_TOLERANCE_COLUMN = "web_tol"
 DECIMALS = 4
 
 
@@ -35,7 +39,7 @@ def key_of(level: Level) -> str:
 
 
 def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDataFrame, Level]:
-    """The regions the preset draws, sorted by key, in EPSG:4326, with columns key, ``iso_a2``, ``name``."""
+    """The regions the preset draws, sorted by key, in EPSG:4326, with columns key, ``iso_a2``, ``name`` (and ``web_tol``)."""
     if not isinstance(regions, gpd.GeoDataFrame):
         raise BoundaryError(
             f"regions: expected a GeoDataFrame, got {type(regions).__name__!r}; read the layer with "
@@ -73,27 +77,49 @@ def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDa
     if keys.duplicated().any():
         dup = sorted(set(keys[keys.duplicated()]))
         raise BoundaryError(f"regions: expected unique {key!r} codes, got duplicates {dup[:5]!r}; dissolve them first")
-    out = gpd.GeoDataFrame(
-        {key: keys, "iso_a2": frame["iso_a2"].astype(str), "name": frame["name"].fillna("").astype(str)},
-        geometry=frame.geometry.values,
-        crs=4326,
-    )
+    columns = {key: keys, "iso_a2": frame["iso_a2"].astype(str), "name": frame["name"].fillna("").astype(str)}
+    if WEB_TOLERANCE_COLUMN in frame.columns:
+        columns[WEB_TOLERANCE_COLUMN] = frame[WEB_TOLERANCE_COLUMN]
+    out = gpd.GeoDataFrame(columns, geometry=frame.geometry.values, crs=4326)
     return out.sort_values(key, kind="stable").reset_index(drop=True), level
 
 
 def web_geometry(regions: gpd.GeoDataFrame, level: Level) -> gpd.GeoSeries:
     """Simplify the borders together (shared edges stay shared: no slivers), then round coordinates."""
-    geoms = regions.geometry.make_valid()
+    if _simplified_already(regions, level):
+        # Made by this same function at build time: simplified, rounded, valid and unwrapped already.
+        return gpd.GeoSeries(regions.geometry.values, index=regions.index, crs=4326)
+    simple = _simplify(regions.geometry.make_valid(), level)
+    rounded = shapely.transform(np.asarray(simple.values), lambda c: np.round(c, DECIMALS))
+    rounded = shapely.make_valid(rounded)
+    # Parts moved east of 180° can overlap their neighbours at the seam: make the result valid again.
+    unwrapped = shapely.make_valid(np.array([_unwrap(g) for g in rounded], dtype=object))
+    return gpd.GeoSeries([_polygonal(g) for g in unwrapped], index=regions.index, crs=4326)
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Only the polygons of what make_valid returned (it may add stray lines or points at a seam)."""
+    if geom is None or geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    polygons = [p for part in shapely.get_parts(geom) for p in shapely.get_parts(part) if p.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polygons) if polygons else shapely.Polygon()
+
+
+def _simplified_already(regions: gpd.GeoDataFrame, level: Level) -> bool:
+    if WEB_TOLERANCE_COLUMN not in regions.columns or not len(regions):
+        return False
+    tolerances = pd.to_numeric(regions[WEB_TOLERANCE_COLUMN], errors="coerce")
+    return bool((tolerances >= TOLERANCE[level]).all())
+
+
+def _simplify(geoms: gpd.GeoSeries, level: Level) -> gpd.GeoSeries:
     try:
-        simple = geoms.simplify_coverage(TOLERANCE[level])
+        return geoms.simplify_coverage(TOLERANCE[level])
     except Exception as exc:  # GEOS raises on inputs that are not a valid coverage
         raise BoundaryError(
             f"regions: expected a polygon coverage (no overlaps) to simplify, got an error {exc!s}; "
             "clean the layer (e.g. make_valid and remove overlaps) first"
         ) from exc
-    rounded = shapely.transform(np.asarray(simple.values), lambda c: np.round(c, DECIMALS))
-    rounded = shapely.make_valid(rounded)
-    return gpd.GeoSeries([_unwrap(g) for g in rounded], index=regions.index, crs=4326)
 
 
 def _unwrap(geom: shapely.Geometry) -> shapely.Geometry:

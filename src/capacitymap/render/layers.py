@@ -8,15 +8,16 @@ folium's GeoJsonTooltip / TimeSliderChoropleth: tooltips and popups are built wi
 
 from __future__ import annotations
 
-from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 
+from capacitymap.render.elements import VerbatimMacro
+
 __all__ = ["MapApp"]
 
 
-class MapApp(JSCSSMixin, MacroElement):
+class MapApp(JSCSSMixin, VerbatimMacro):
     """Adds regions, markers, slider, filters, legend and layer control to its parent map.
 
     ``geojson`` and ``config`` are ready-made ``script_json`` strings (see :mod:`.build`).

@@ -9,12 +9,13 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from capacitymap.render.classify import NO_DATA_COLOUR, Classes, format_value
+from capacitymap.render.elements import RawHTML
 from capacitymap.render.escape import esc
-from capacitymap.render.spec import MapSpecError
+from capacitymap.errors import MapSpecError
 
 __all__ = ["Page", "legend_html", "table_html", "PAGE_CSS", "NATURAL_EARTH"]
 
@@ -157,7 +158,7 @@ class Page(MacroElement):
         figure = self.get_root()
         if not isinstance(figure, Figure):
             raise MapSpecError("render: expected the map inside a branca Figure, got none; build it with build_map")
-        figure.header.add_child(Element(f"<style>{self.css}</style>"), name="cm_page_css")
-        figure.html.add_child(Element(self.head_html), name="cm_page_head", index=0)
-        figure.html.add_child(Element(self.foot_html), name="cm_page_foot")
+        figure.header.add_child(RawHTML(f"<style>{self.css}</style>"), name="cm_page_css")
+        figure.html.add_child(RawHTML(self.head_html), name="cm_page_head", index=0)
+        figure.html.add_child(RawHTML(self.foot_html), name="cm_page_foot")
         super().render(**kwargs)
