@@ -330,3 +330,31 @@ def test_boundary_layer_errors(admin1, admin0):
         build_region_index(pd.concat([admin1, admin1.iloc[:1]]))
     with pytest.raises(BoundaryError, match="expected Polygon or MultiPolygon geometries"):
         build_region_index(admin1.set_geometry(admin1.centroid))
+
+
+def test_frames_bigger_than_the_exact_bincount_limit_are_cut(admin1, monkeypatch):
+    import capacitymap.aggregate as agg
+
+    frame = pd.DataFrame({"latitude": [0.5] * 10, "longitude": [0.5] * 9 + [5.0], "w": np.arange(10.0)})
+    whole, _ = aggregate_points([frame], build_region_index(admin1), weight="w")
+    monkeypatch.setattr(agg, "_MAX_PARTIAL_ROWS", 3)
+    cut, report = aggregate_points([frame], build_region_index(admin1), weight="w")
+    pd.testing.assert_frame_equal(whole, cut)
+    assert report.outside_points == 1 and report.outside_hashrate_ehs == pytest.approx(9e-6)
+
+
+def test_progress_callback_and_bar(admin1, capsys):
+    seen: list[int] = []
+    frame = points_frame()
+    batches = [frame.iloc[:5], frame.iloc[5:]]
+    aggregate_points(batches, build_region_index(admin1), weight="th", progress=seen.append)
+    assert sorted(seen) == [5, 7]
+    aggregate_points(batches, build_region_index(admin1), weight="th", quiet=False, total=12, threads=1)
+    assert "aggregate" in capsys.readouterr().err
+    aggregate_points(batches, build_region_index(admin1), weight="th")
+    assert capsys.readouterr().err == ""
+
+
+def test_threads_must_be_positive(admin1):
+    with pytest.raises(ValueError, match="threads: expected 1 or more, got 0"):
+        aggregate_points([], build_region_index(admin1), weight="th", threads=0)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
@@ -70,6 +70,7 @@ _UNIT_EXP_TO_EHS: Final[dict[str, int]] = {"H/s": 18, "TH/s": 6, "PH/s": 3, "EH/
 _KIND_REGION, _KIND_COUNTRY = "region", "country"
 _MANTISSA_SPLIT: Final = 26  # float64 mantissas (53 bits) as hi (27 bits) and lo (26 bits)
 _EPS_CELL: Final = 1e-9
+_MAX_PARTIAL_ROWS: Final = 1 << 24
 _SHIFT: Final = 1074 + 53  # every exact sum is an integer over 2**_SHIFT
 
 
@@ -418,7 +419,14 @@ def _batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight:
     lon = np.asarray(frame["longitude"], dtype=np.float64)
     w = np.asarray(frame[weight], dtype=np.float64)
     _check_batch(file, first, lat, lon, w, weight)
-    return _partial(frame, index.locate(lat, lon), w, by, index.n_targets)
+    if len(frame) <= _MAX_PARTIAL_ROWS:
+        return _partial(frame, index.locate(lat, lon), w, by, index.n_targets)
+    # The float64 bincounts in _partial are exact up to 2**26 rows: cut bigger frames.
+    pieces = []
+    for a in range(0, len(frame), _MAX_PARTIAL_ROWS):
+        b = a + _MAX_PARTIAL_ROWS
+        pieces.append(_partial(frame.iloc[a:b], index.locate(lat[a:b], lon[a:b]), w[a:b], by, index.n_targets))
+    return _combine(pieces, by)
 
 
 # --------------------------------------------------------------------------------------------
