@@ -151,13 +151,14 @@ def _label(lo: float, hi: float, i: int, metric: str) -> str:
 
 
 def format_value(value: float | None, metric: str, *, unit: bool = True) -> str:
-    """A value as the map shows it: ``"1,234 MW"``, ``"12.5 EH/s"``, ``"7.3%"`` (shares are fractions)."""
+    """A value as the map shows it: ``"1,234 MW"``, ``"12.5 EH/s"``, ``"65.08%"`` (shares are fractions)."""
     if value is None or not math.isfinite(float(value)):
         return "no data"
     v = float(value)
     if metric == "share":
+        # Percentages keep the two decimals CCAF publishes (65.08%), trailing zeros dropped (11%).
         v *= 100.0
-        text = _number(v)
+        text = f"{v:,.2f}".rstrip("0").rstrip(".") if v else "0"
         return text + "%" if unit else text
     text = _number(v)
     suffix = {"capacity_mw": " MW", "hashrate_ehs": " EH/s"}.get(metric, "")
