@@ -130,19 +130,13 @@ class _HashrateParser(RowParser):
             raise cells.CellError(str(exc)) from None
 
     def regions(self, countries: list[object], canon: str = "region", *, required: bool = False) -> list[object]:
-        out: list[object] = []
-        for i, text in enumerate(self.column(canon)):
-            if not text:
-                if required:
-                    self.problem(i, canon, f"expected a value, got an empty cell; fill in the {canon}")
-                out.append(None)
-                continue
-            try:
-                out.append(self.gaz.region(text, country=countries[i]).code)  # type: ignore[arg-type, union-attr]
-            except RegionError as exc:
-                self.problem(i, canon, str(exc))
-                out.append(None)
-        return out
+        return self.each_row(canon, lambda i, text: self._region(text, countries[i]), required=required, missing=None)
+
+    def _region(self, text: str, country: object) -> str:
+        try:
+            return self.gaz.region(text, country=country).code  # type: ignore[arg-type, union-attr]
+        except RegionError as exc:
+            raise cells.CellError(str(exc)) from None
 
 
 class _CcafParser(_HashrateParser):

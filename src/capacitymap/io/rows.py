@@ -57,6 +57,11 @@ class RowParser:
         return [str(v).strip() for v in self.table.cells[name].tolist()]
 
     def each(self, canon: str, parse: Callable[[str], object], *, required: bool, missing: object) -> list[object]:
+        """Parse every cell of a column; a CellError becomes a located problem and the cell ``missing``."""
+        return self.each_row(canon, lambda _, text: parse(text), required=required, missing=missing)
+
+    def each_row(self, canon: str, parse: Callable[[int, str], object], *, required: bool, missing: object) -> list[object]:
+        """Like :meth:`each`, for parsers that need the row (e.g. the country already read for it)."""
         out: list[object] = []
         for i, text in enumerate(self.column(canon)):
             if not text:
@@ -65,7 +70,7 @@ class RowParser:
                 out.append(missing)
                 continue
             try:
-                out.append(parse(text))
+                out.append(parse(i, text))
             except cells.CellError as exc:
                 self.problem(i, canon, str(exc))
                 out.append(missing)

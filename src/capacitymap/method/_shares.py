@@ -178,25 +178,18 @@ def normalise_pool_shares(
         country_share: dict[str, float] = {}
         first_row: dict[str, pd.Series] = {}
         for _, row in group[group["region"].isna()].iterrows():
-            share = _number(row["share"])
-            if math.isnan(share):
-                if math.isnan(total):
-                    problems.append(problem(row, _WHAT, "share", f"expected a share, or a pool hashrate to divide hashrate_ehs by; pool {pool!r} has none in {month!r}; "
-                                            "give the share, or the pool's hashrate (pool hashrate frame)"))
-                    continue
-                share = _number(row["hashrate_ehs"]) / total
+            share = _row_share(row, total, pool, month, problems)
+            if share is None:
+                continue
             country_share[row["country"]] = share
             first_row[row["country"]] = row
         regions: dict[str, list[tuple[str, float, pd.Series]]] = defaultdict(list)
         for _, row in group[group["region"].notna()].iterrows():
-            share, country = _number(row["share"]), row["country"]
-            if math.isnan(share):
-                if math.isnan(total):
-                    problems.append(problem(row, _WHAT, "share", f"expected a share, or a pool hashrate to divide hashrate_ehs by; pool {pool!r} has none in {month!r}; "
-                                            "give the share, or the pool's hashrate (pool hashrate frame)"))
-                    continue
-                share = _number(row["hashrate_ehs"]) / total
-            elif row["share_of"] == "country":
+            share, country = _row_share(row, total, pool, month, problems), row["country"]
+            if share is None:
+                continue
+            # A share derived from hashrate_ehs is of the pool's worldwide hashrate already.
+            if row["share_of"] == "country" and not math.isnan(_number(row["share"])):
                 if country not in country_share:
                     problems.append(problem(row, _WHAT, "share_of", f"expected a country row for {country!r} (pool {pool!r}, {month!r}) to scale a share of the country, got none; "
                                             "add the country's share of the pool's worldwide hashrate, or give region shares as 'global'"))
@@ -292,3 +285,15 @@ def derive_pool_weights(
             "or choose equal weights (weighting='equal') and say so"
         )
     return frame_from_rows(rows, POOL_WEIGHT_COLUMNS, text=("month", "pool", "weight_source"), flags=())
+
+
+def _row_share(row: pd.Series, total: float, pool: str, month: str, problems: list) -> float | None:
+    """The row's share, or its hashrate over the pool's total; None (and a problem) when it has neither."""
+    share = _number(row["share"])
+    if not math.isnan(share):
+        return share
+    if math.isnan(total):
+        problems.append(problem(row, _WHAT, "share", f"expected a share, or a pool hashrate to divide hashrate_ehs by; pool {pool!r} has none in {month!r}; "
+                                "give the share, or the pool's hashrate (pool hashrate frame)"))
+        return None
+    return _number(row["hashrate_ehs"]) / total
