@@ -36,7 +36,7 @@ from capacitymap.method._types import (
     parse_vpn_correction,
 )
 from capacitymap.method._vpn import VPN_MOVE_COLUMNS, admin1_adjacency, correct_vpn
-from capacitymap.method._window import apply_window, month_range, read_network_hashrate, resolve_window
+from capacitymap.method._window import apply_window, month_range, network_by_month, resolve_window
 
 __all__ = [
     "estimate_hashrate",
@@ -52,7 +52,7 @@ __all__ = [
     "resolve_window",
     "apply_window",
     "month_range",
-    "read_network_hashrate",
+    "network_by_month",
     "ehs_to_mw",
     "mw_to_ehs",
     "parse_vpn_correction",

@@ -27,7 +27,7 @@ from capacitymap.method._types import (
     Window,
 )
 from capacitymap.method._vpn import correct_vpn
-from capacitymap.method._window import apply_window, read_network_hashrate, resolve_window
+from capacitymap.method._window import apply_window, network_by_month, resolve_window
 from capacitymap.schema import OTHER_COUNTRY
 
 #: The assumption every result rests on, stated in its metadata and its explain log.
@@ -78,7 +78,7 @@ def estimate_hashrate(
     log: list[ExplainStep] = [ExplainStep("assumption", None, REPRESENTATIVE_SAMPLE)]
 
     shares = normalise_pool_shares(records, pool_hashrate=pool_hashrate)
-    network = read_network_hashrate(network_hashrate) if network_hashrate is not None else None
+    network = network_by_month(network_hashrate) if network_hashrate is not None else None
     window = resolve_window(shares["month"], month=month, months=months, average=average, has_network=network is not None)
     shares = shares[shares["month"].isin(list(window.months))].reset_index(drop=True)
     log.append(ExplainStep("input", None, f"{len(records)} records from pools {sorted(set(shares['pool']))!r}; window {window.description}"))

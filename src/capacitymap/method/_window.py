@@ -32,7 +32,7 @@ def month_range(start: str, end: str) -> tuple[str, ...]:
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
 
 
-def read_network_hashrate(network_hashrate: pd.DataFrame) -> dict[str, float]:
+def network_by_month(network_hashrate: pd.DataFrame) -> dict[str, float]:
     """``{month: EH/s}`` from a network series frame (``month, hashrate_ehs``), every problem located."""
     require_columns(network_hashrate, _NETWORK_COLUMNS, "network hashrate")
     out: dict[str, float] = {}
@@ -117,7 +117,7 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
     pools just did not list that place). ``hashrate_ehs`` is NaN without a network series.
     """
     require_columns(monthly, MONTHLY_COLUMNS, "monthly shares")
-    network = read_network_hashrate(network_hashrate) if network_hashrate is not None else None
+    network = network_by_month(network_hashrate) if network_hashrate is not None else None
     if network is not None:
         lacking = [m for m in window.months if m not in network]
         if lacking:
