@@ -28,10 +28,12 @@ Rules (see ``docs/scale.md``):
 from __future__ import annotations
 
 import math
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from queue import Queue
 from typing import Any, Final, Literal, get_args
 
 import numpy as np
@@ -622,12 +624,18 @@ def aggregate_points(
     if threads < 1:
         raise ValueError(f"threads: expected 1 or more, got {threads!r}; use 1 for no threading")
     acc = _Accumulator(by_t)
+    # GEOS prepared geometries are not safe to share between threads (they build their indexes
+    # lazily): each thread borrows its own copy of the index (a few MB) from this queue.
+    copies: Queue[RegionIndex] = Queue()
+    copies.put(index)
+    for _ in range(threads - 1):
+        copies.put(pickle.loads(pickle.dumps(index)))
     with _progress_bar(quiet, total) as bar, ThreadPoolExecutor(max_workers=threads) as pool:
         # At most threads + 1 batches in flight, so memory stays bounded. Sums are exact, so the
         # order in which batches finish does not matter; they are added in input order anyway.
         pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(_sized_partial, batch, index, weight, by_t))
+            pending.append(pool.submit(_sized_partial, batch, copies, weight, by_t))
             if len(pending) > threads:
                 _drain(pending.popleft(), acc, bar, progress)
         while pending:
@@ -635,9 +643,13 @@ def aggregate_points(
     return _finish(acc.result(), index, by_t, weight_unit)
 
 
-def _sized_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex], weight: str, by: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
     done = len(batch.frame) if isinstance(batch, PointBatch) else len(batch)
-    return _batch_partial(batch, index, weight, by), done
+    index = copies.get()
+    try:
+        return _batch_partial(batch, index, weight, by), done
+    finally:
+        copies.put(index)
 
 
 def _drain(future: Future[tuple[pd.DataFrame, int]], acc: _Accumulator, bar: Callable[[int], None], progress: Progress | None) -> None:
