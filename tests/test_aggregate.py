@@ -329,7 +329,7 @@ def test_boundary_layer_errors(admin1, admin0):
     with pytest.raises(BoundaryError, match=r"expected unique iso_3166_2 codes, got duplicates \['US-TX'\]"):
         build_region_index(pd.concat([admin1, admin1.iloc[:1]]))
     with pytest.raises(BoundaryError, match="expected Polygon or MultiPolygon geometries"):
-        build_region_index(admin1.set_geometry(admin1.centroid))
+        build_region_index(admin1.set_geometry(admin1.representative_point()))
 
 
 def test_frames_bigger_than_the_exact_bincount_limit_are_cut(admin1, monkeypatch):

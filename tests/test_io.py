@@ -286,3 +286,14 @@ def test_network_hashrate_series(tmp_path: Path) -> None:
 
 def test_default_gazetteer_is_built_once() -> None:
     assert default_gazetteer() is default_gazetteer()
+
+
+def test_errors_survive_pickling() -> None:
+    import pickle
+
+    from capacitymap.errors import AmbiguousRegionError, Problem
+
+    err = pickle.loads(pickle.dumps(DataError([Problem("f.csv", 3, "mw", "bad"), Problem("f.csv", 4, None, "worse")])))
+    assert [str(p) for p in err.problems] == ["f.csv:3:mw: bad", "f.csv:4: worse"]
+    amb = pickle.loads(pickle.dumps(AmbiguousRegionError("two", query="Georgia", candidates=("US-GA", "GE"))))
+    assert (type(amb), str(amb), amb.query, amb.candidates) == (AmbiguousRegionError, "two", "Georgia", ("US-GA", "GE"))

@@ -63,6 +63,9 @@ class DataError(CapacityMapError, ValueError):
             raise ValueError("DataError needs at least one Problem")
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):  # noqa: ANN204 - survive pickling (e.g. raised on a Dask worker)
+        return (type(self), (self.problems,))
+
 
 class SchemaError(DataError):
     """A file's columns do not match any record kind (missing or unknown columns)."""
@@ -75,6 +78,13 @@ class RegionError(CapacityMapError, LookupError):
         self.query = query
         self.candidates = candidates
         super().__init__(message)
+
+    def __reduce__(self):  # noqa: ANN204
+        return (_rebuild_region_error, (type(self), str(self), self.query, self.candidates))
+
+
+def _rebuild_region_error(cls: type, message: str, query: str, candidates: tuple[str, ...]) -> RegionError:
+    return cls(message, query=query, candidates=candidates)
 
 
 class UnknownRegionError(RegionError):
