@@ -107,6 +107,17 @@ def test_render_is_deterministic(tmp_path: Path) -> None:
     assert a.read_bytes() == b.read_bytes()
 
 
+def test_render_by_month_gives_capacity_a_slider(tmp_path: Path) -> None:
+    import re
+
+    out = tmp_path / "na.html"
+    result = run("render", FACILITIES, "--preset", "north-america", "-o", out, "--status", "operational", "--by-month")
+    assert result.exit_code == 0, result.output
+    cfg = json.loads(re.search(r"var cfg = (\{.*?\});\n", out.read_text(encoding="utf-8")).group(1))
+    sites = pd.read_csv(FACILITIES)
+    assert cfg["months"][0] == min(sites["as_of"].astype(str))[:7] and len(cfg["months"]) > 10
+
+
 def test_render_png_still(tmp_path: Path) -> None:
     out = tmp_path / "na.png"
     result = run("render", FACILITIES, "--preset", "north-america", "--format", "png", "-o", out, "--width", "800", "--height", "500")

@@ -154,3 +154,25 @@ def test_capacity_is_conserved_through_join_filters_and_summary(admin1, gazettee
     assert rec.rows_mapped + int(rec.filtered["rows"].sum()) + len(rec.rejected) == len(frame)
     for by in ("region", "operator", "country"):
         assert summarize(mapped.facilities, by=by)["capacity_mw"].sum() == pytest.approx(rec.mw_mapped)
+
+
+def test_capacity_by_month_is_the_state_as_of_each_month(admin1: gpd.GeoDataFrame, gazetteer: Gazetteer) -> None:
+    from capacitymap.pipeline import capacity_by_month
+
+    frame = facilities([
+        {"site": "Rockdale", "as_of": "2022-04", "capacity_mw": 400.0, "history": True, "latitude": 30.0, "longitude": -98.0},
+        {"site": "Rockdale", "as_of": "2022-10-19", "capacity_mw": 700.0, "latitude": 30.0, "longitude": -98.0},
+        {"site": "Sherbrooke", "as_of": "2021", "capacity_mw": 96.0, "region_code": "CA-QC"},
+        {"site": "Corsicana", "as_of": "2023-01", "capacity_mw": 1000.0, "status": "planned", "latitude": 30.0, "longitude": -99.0},
+    ])
+    mapped = map_facilities(_records(frame), admin1, gazetteer=gazetteer, filters=Filters(statuses=("operational",)))
+    monthly = capacity_by_month(mapped, gazetteer=gazetteer)
+    got = {(r.month, r.iso_3166_2): r.value for r in monthly.itertuples(index=False)}
+    assert got == {
+        ("2021-01", "CA-QC"): 96.0,
+        ("2022-04", "CA-QC"): 96.0, ("2022-04", "US-TX"): 400.0,
+        ("2022-10", "CA-QC"): 96.0, ("2022-10", "US-TX"): 700.0,
+        ("2023-01", "CA-QC"): 96.0, ("2023-01", "US-TX"): 700.0,  # the planned site stays filtered out
+    }
+    # The last month is the current map.
+    assert summarize(mapped.facilities, by="region").set_index("iso_3166_2")["capacity_mw"].to_dict() == {"US-TX": 700.0, "CA-QC": 96.0}

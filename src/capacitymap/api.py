@@ -18,7 +18,7 @@ from capacitymap import io
 from capacitymap.errors import DataError, Problem
 from capacitymap.filters import Filters
 from capacitymap.join import assign_regions
-from capacitymap.pipeline import MappedFacilities, map_facilities
+from capacitymap.pipeline import MappedFacilities, capacity_by_month, map_facilities
 from capacitymap.regions import Gazetteer, default_gazetteer
 from capacitymap.summary import By, summarize
 
@@ -211,10 +211,12 @@ def map_files(
     skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
     hashrate: HashrateOptions = HashrateOptions(),
+    by_month: bool = False,
     today: dt.date | None = None,
 ) -> MadeMap:
     """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
-    hashrate map with the facilities as markers."""
+    hashrate map with the facilities as markers. ``by_month`` gives the capacity map a monthly slider
+    (the state as of each month in which a figure is dated)."""
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level
@@ -230,7 +232,9 @@ def map_files(
     if "hashrate" not in parsed:
         if mapped is None:
             raise DataError(Problem("<files>", None, None, "expected at least one facility or hashrate file, got none"))
-        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1), warnings, mapped.reconciliation)
+        monthly = capacity_by_month(mapped, gazetteer=b.gazetteer) if by_month else None
+        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, by_month=monthly),
+                       warnings, mapped.reconciliation)
     from capacitymap.method import estimate_hashrate, parse_vpn_correction
 
     level = preset_level(spec.preset)

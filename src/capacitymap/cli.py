@@ -239,6 +239,7 @@ def _preset(text: str) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True)
 @click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
+@click.option("--by-month", is_flag=True, help="Capacity maps: a monthly slider of capacity as of each month in which a figure is dated.")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
 @click.option("--height", "height_px", type=click.IntRange(200, 8000), default=800, show_default=True, help="Still height in pixels.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
@@ -249,7 +250,7 @@ def _preset(text: str) -> Any:
 @_boundary_options
 @_kind_option
 @_fail_on_library_errors
-def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool,
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
@@ -263,7 +264,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
                    assets="inline" if self_contained else "cdn")
     made = api.map_files(
-        files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid,
+        files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
         boundaries=_boundaries(boundaries, code_column, name_column),
         hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
                                      months=months, average=average),  # type: ignore[arg-type]

@@ -32,10 +32,17 @@ class MapLayers:
     coverage_note: str
 
 
-def capacity_layers(mapped: MappedFacilities, admin1: gpd.GeoDataFrame) -> MapLayers:
-    """Total MW per state/province of the mapped facilities, and the facilities as markers."""
-    totals = summarize(mapped.facilities, by="region")
-    values = pd.DataFrame({"iso_3166_2": totals["iso_3166_2"].astype(str), "value": totals["capacity_mw"].astype(float)})
+def capacity_layers(mapped: MappedFacilities, admin1: gpd.GeoDataFrame, *, by_month: pd.DataFrame | None = None) -> MapLayers:
+    """Total MW per state/province of the mapped facilities, and the facilities as markers.
+
+    ``by_month`` (from :func:`capacity_by_month`) turns the choropleth into a monthly slider of capacity
+    over time; the markers stay the facilities as filtered.
+    """
+    if by_month is not None:
+        values = by_month
+    else:
+        totals = summarize(mapped.facilities, by="region")
+        values = pd.DataFrame({"iso_3166_2": totals["iso_3166_2"].astype(str), "value": totals["capacity_mw"].astype(float)})
     return MapLayers(admin1, values, mapped.facilities, _capacity_note(mapped))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import pandas as pd
@@ -14,7 +14,7 @@ from capacitymap.join import TOLERANCE_KM, assign_regions
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 
-__all__ = ["Reconciliation", "MappedFacilities", "map_facilities"]
+__all__ = ["Reconciliation", "MappedFacilities", "map_facilities", "capacity_by_month"]
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,14 @@ class Reconciliation:
 
 @dataclass(frozen=True)
 class MappedFacilities:
+    """The facilities the map draws, every row accounted for, and (for a capacity-over-time view) every
+    placed row before the filters, with the filters that were asked for."""
+
     facilities: gpd.GeoDataFrame
     reconciliation: Reconciliation
     warnings: list[Problem] = field(default_factory=list)
+    placed: gpd.GeoDataFrame | None = None
+    filters: Filters = Filters()
 
 
 def map_facilities(
@@ -101,4 +106,29 @@ def map_facilities(
         filtered=filtered,
         rejected=rejected.sort_values([SOURCE_FILE, LINE], ignore_index=True),
     )
-    return MappedFacilities(facilities=gpd.GeoDataFrame(kept.reset_index(drop=True), crs="EPSG:4326"), reconciliation=rec, warnings=joined.warnings)
+    return MappedFacilities(
+        facilities=gpd.GeoDataFrame(kept.reset_index(drop=True), crs="EPSG:4326"),
+        reconciliation=rec,
+        warnings=joined.warnings,
+        placed=gpd.GeoDataFrame(placed.drop(index=bad).reset_index(drop=True), crs="EPSG:4326"),
+        filters=filters,
+    )
+
+
+def capacity_by_month(mapped: MappedFacilities, *, gazetteer: Gazetteer) -> pd.DataFrame:
+    """Total MW per region as of each month in which a figure is dated: ``iso_3166_2``, ``value``, ``month``.
+
+    Each month is the map the user's filters give with ``as_of`` set to that month: of every operator,
+    site and status, the newest figure dated up to then (history rows included). A year-only date
+    counts from January of that year. Regions with no capacity in a month have no row (no data).
+    """
+    if mapped.placed is None or not len(mapped.placed):
+        return pd.DataFrame({"iso_3166_2": pd.Series(dtype=object), "value": pd.Series(dtype=float), "month": pd.Series(dtype=object)})
+    dated = mapped.placed["as_of"].dropna()
+    months = sorted({d[:7] if len(d) >= 7 else f"{d}-01" for d in dated})
+    frames = []
+    for month in months:
+        kept, _ = apply_filters(mapped.placed, replace(mapped.filters, as_of=month), gazetteer=gazetteer)
+        totals = kept.groupby("iso_3166_2", sort=True)["capacity_mw"].sum()
+        frames.append(pd.DataFrame({"iso_3166_2": totals.index, "value": totals.to_numpy(dtype=float), "month": month}))
+    return pd.concat(frames, ignore_index=True)
