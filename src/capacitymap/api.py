@@ -160,24 +160,25 @@ def estimate_from_files(
     today: dt.date | None = None,
 ):  # noqa: ANN201 - HashrateResult
     """Read pool hashrate files and run the method (aggregation, extrapolation, VPN correction, window)."""
-    from capacitymap.method import estimate_hashrate, parse_vpn_correction
-
     b = boundaries or Boundaries.shipped()
     records = io.read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
-    network = io.read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
-    corrections = [parse_vpn_correction(text) for text in options.vpn_corrections]
-    corrections = [_resolve_vpn_region(c, b.gazetteer) for c in corrections]
-    months = tuple(options.months.split(":", 1)) if options.months else None
-    return estimate_hashrate(
-        records.frame, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
-        month=options.month, months=months, average=options.average, level=level,  # type: ignore[arg-type]
-    )
+    return _estimate(records.frame, options, b, level=level, today=today)
 
 
-def _resolve_vpn_region(correction, gazetteer: Gazetteer):  # noqa: ANN001, ANN202
+def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *, level: str, today: dt.date | None):  # noqa: ANN202
+    """Run the method with the options as given on the command line (regions of VPN corrections resolved)."""
     from dataclasses import replace
 
-    return replace(correction, region=gazetteer.region(correction.region).code)
+    from capacitymap.method import estimate_hashrate, parse_vpn_correction
+
+    network = io.read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
+    corrections = [parse_vpn_correction(text) for text in options.vpn_corrections]
+    corrections = [replace(c, region=b.gazetteer.region(c.region).code) for c in corrections]
+    months = tuple(options.months.split(":", 1)) if options.months else None
+    return estimate_hashrate(
+        records, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
+        month=options.month, months=months, average=options.average, level=level,  # type: ignore[arg-type]
+    )
 
 
 @dataclass(frozen=True)
@@ -235,15 +236,9 @@ def map_files(
         monthly = capacity_by_month(mapped, gazetteer=b.gazetteer) if by_month else None
         return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, by_month=monthly),
                        warnings, mapped.reconciliation)
-    from capacitymap.method import estimate_hashrate, parse_vpn_correction
-
     level = preset_level(spec.preset)
-    network = io.read_network_hashrate(hashrate.network_hashrate, today=today) if hashrate.network_hashrate else None
-    corrections = [_resolve_vpn_region(parse_vpn_correction(t), b.gazetteer) for t in hashrate.vpn_corrections]
-    months = tuple(hashrate.months.split(":", 1)) if hashrate.months else None
-    result = estimate_hashrate(parsed["hashrate"].frame, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
-                               month=hashrate.month, months=months, average=hashrate.average, level=level)  # type: ignore[arg-type]
-    chosen = metric or ("hashrate_ehs" if network is not None else "share")
+    result = _estimate(parsed["hashrate"].frame, hashrate, b, level=level, today=today)
+    chosen = metric or ("hashrate_ehs" if hashrate.network_hashrate else "share")
     layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=chosen,
                              facilities=mapped.facilities if mapped is not None else None)
     return MadeMap(replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None)
