@@ -160,6 +160,19 @@ def test_hashrate_command_reproduces_ccaf_figures() -> None:
     assert china[0]["share"] == pytest.approx(0.6508)
 
 
+def test_hashrate_vpn_correction_with_equal_pool_weights() -> None:
+    pools = FIXTURES / "messy" / "pool_shares.csv"
+    refused = CliRunner().invoke(main, ["hashrate", str(pools), "--level", "admin1"])
+    assert refused.exit_code == 1 and "choose equal weights" in refused.output
+    result = run("hashrate", pools, "--level", "admin1", "--vpn-correct", "BTC.com:CN-SC", "--pool-weighting", "equal",
+                 "--format", "json", "--explain")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output[result.output.index("{"):])
+    assert doc["metadata"]["pool_weighting"] == "equal" and doc["metadata"]["vpn_corrections"] == ["BTC.com:CN-SC:proportional"]
+    sichuan = next(r for r in doc["rows"] if r["region"] == "CN-SC")
+    assert sichuan["share"] == 0.0 and sichuan["vpn_corrected"] is True
+
+
 def test_embed_snippet() -> None:
     result = run("embed", "map.html", "--url", "https://example.org/m.html", "--height", "640")
     assert result.exit_code == 0

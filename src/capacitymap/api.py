@@ -148,6 +148,7 @@ class HashrateOptions:
     month: str | None = None
     months: str | None = None  # "YYYY-MM:YYYY-MM"
     average: str | None = None  # "plain" or "weighted"
+    pool_weighting: str = "hashrate"  # "hashrate" (CCAF) or "equal" (an explicit, recorded assumption)
 
 
 def estimate_from_files(
@@ -178,6 +179,7 @@ def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *,
     return estimate_hashrate(
         records, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
         month=options.month, months=months, average=options.average, level=level,  # type: ignore[arg-type]
+        pool_weighting=options.pool_weighting,  # type: ignore[arg-type]
     )
 
 

@@ -106,6 +106,8 @@ def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--month", default=None, metavar="YYYY-MM", help="One month."),
         click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
         click.option("--average", type=click.Choice(["plain", "weighted"]), default=None, help="Average the range (weighted by network hashrate when given)."),
+        click.option("--pool-weighting", type=click.Choice(["hashrate", "equal"]), default="hashrate", show_default=True,
+                     help="Weight pools by their hashrate (CCAF; needs hashrate_ehs on country rows) or equally (recorded as an assumption)."),
     ]):
         func = decorator(func)
     return func
@@ -254,7 +256,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
-           strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
+           pool_weighting: str, strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
            kind: str | None, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset."""
     from capacitymap import api
@@ -267,7 +269,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
         files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
         boundaries=_boundaries(boundaries, code_column, name_column),
         hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
-                                     months=months, average=average),  # type: ignore[arg-type]
+                                     months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
     )
     _print_problems(made.warnings)
     if made.reconciliation is not None:
@@ -303,7 +305,7 @@ def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
 @_invalid_options
 @_fail_on_library_errors
 def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[str, ...], month: str | None,
-             months: str | None, average: str | None, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
+             months: str | None, average: str | None, pool_weighting: str, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
     """Estimate where the hashrate is from pool records (CCAF's method), by country or admin-1."""
     from capacitymap import api
     from capacitymap.method import format_explain
@@ -311,7 +313,7 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
     result = api.estimate_from_files(
         files, level=level, skip_invalid=skip_invalid,  # type: ignore[arg-type]
         options=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
-                                    months=months, average=average),  # type: ignore[arg-type]
+                                    months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
     )
     if explain:
         click.echo(format_explain(result), err=fmt != "table", nl=False)

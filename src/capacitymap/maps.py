@@ -104,7 +104,7 @@ def _capacity_note(mapped: MappedFacilities) -> str:
 
 def _hashrate_note(result: HashrateResult) -> str:
     meta = result.metadata
-    pools = sorted({p for cell in result.table["pools"].dropna() for p in str(cell).split(",") if p})
+    pools = sorted({p for cell in result.table["pools"].dropna() for p in str(cell).split("|") if p})
     parts = [
         f"Window: {meta.get('window')}.",
         f"Pools: {', '.join(pools) if pools else 'none'}.",
