@@ -38,11 +38,9 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
     hashrate = data / "hashrate"
-    countries = io.read_hashrate(hashrate / "mining_countries.csv", gazetteer=b.gazetteer)
-    provinces = io.read_hashrate([hashrate / "mining_countries.csv", hashrate / "mining_provinces_china.csv"], gazetteer=b.gazetteer)
-    china_result = estimate_hashrate(provinces.frame[provinces.frame["month"].isin(_months_with_regions(provinces.frame, "CN"))],
-                                     level="admin1")
-    world_result = estimate_hashrate(countries.frame, level="country")
+    records = io.read_hashrate([hashrate / "mining_countries.csv", hashrate / "mining_provinces_china.csv"], gazetteer=b.gazetteer).frame
+    china_result = estimate_hashrate(records[records["month"].isin(_months_with_regions(records, "CN"))], level="admin1")
+    world_result = estimate_hashrate(records[records["region"].isna()], level="country")
     credit = "Data: Cambridge Centre for Alternative Finance (CCAF) Bitcoin Mining Map, via the pages cited in data/README.md"
     china = MapSpec(
         preset="china", title="Share of global bitcoin hashrate by Chinese province",

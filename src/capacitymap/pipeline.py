@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import pandas as pd
 
-from capacitymap.errors import DataError, Problem
+from capacitymap.errors import Problem
 from capacitymap.filters import Filters, apply_filters
-from capacitymap.io.rows import Records
+from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
@@ -81,22 +81,13 @@ def map_facilities(
 ) -> MappedFacilities:
     """Place records in regions, apply the user's filters, and account for every row."""
     joined = assign_regions(records.frame, admin1, strict=strict, tolerance_km=tolerance_km)
-    placed = joined.facilities
-    if joined.problems and not skip_invalid:
-        raise DataError(sorted((p for ps in joined.problems.values() for p in ps), key=lambda p: (p.file, p.line or 0)))
-    bad = sorted(joined.problems)
-    join_rejected = pd.DataFrame({
-        SOURCE_FILE: placed.loc[bad, SOURCE_FILE].tolist(),
-        LINE: placed.loc[bad, LINE].astype("int64").tolist(),
-        "capacity_mw": placed.loc[bad, "capacity_mw"].astype("float64").tolist(),
-        "reason": ["; ".join(f"{p.column}: {p.message}" for p in joined.problems[i]) for i in bad],
-    })
-    kept, removed = apply_filters(placed.drop(index=bad), filters, gazetteer=gazetteer)
+    placed = finish(joined.facilities, joined.problems, skip_invalid=skip_invalid)  # raises unless skip_invalid
+    kept, removed = apply_filters(placed.frame, filters, gazetteer=gazetteer)
     filtered = (
         removed.groupby("filter", sort=False).agg(rows=(LINE, "size"), capacity_mw=("capacity_mw", "sum")).reset_index()
         if len(removed) else pd.DataFrame({"filter": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"), "capacity_mw": pd.Series(dtype="float64")})
     )
-    rejected = pd.concat([df for df in (records.rejected, join_rejected) if len(df)], ignore_index=True) if (len(records.rejected) or len(join_rejected)) else records.rejected
+    rejected = pd.concat([df for df in (records.rejected, placed.rejected) if len(df)] or [empty_rejected()], ignore_index=True)
     mw_read = float(records.frame["capacity_mw"].sum()) + float(records.rejected["capacity_mw"].fillna(0).sum())
     rec = Reconciliation(
         rows_read=records.rows_read,
@@ -110,7 +101,7 @@ def map_facilities(
         facilities=gpd.GeoDataFrame(kept.reset_index(drop=True), crs="EPSG:4326"),
         reconciliation=rec,
         warnings=joined.warnings,
-        placed=gpd.GeoDataFrame(placed.drop(index=bad).reset_index(drop=True), crs="EPSG:4326"),
+        placed=gpd.GeoDataFrame(placed.frame, crs="EPSG:4326"),
         filters=filters,
     )
 

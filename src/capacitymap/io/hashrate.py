@@ -208,10 +208,11 @@ def _check_sums(frame: pd.DataFrame, parser: RowParser) -> None:
     if not ok.any():
         return
     sub = frame[ok]
-    totals = sub.groupby(_groups(sub))["share"].sum()
+    groups = _groups(sub)
+    totals = sub.groupby(groups)["share"].sum()
     for key, total in totals[totals > 1 + SHARE_TOLERANCE].items():
         pool, month, share_of, scope, level = key.split("|")
-        rows = sub.index[_groups(sub) == key]
+        rows = sub.index[groups == key]
         where = "worldwide" if share_of == "global" else f"in {scope}"
         canon = "share_%" if "share_%" in parser.cols else "share"
         for i in rows:

@@ -80,7 +80,7 @@ class RowParser:
 def finish(frame: pd.DataFrame, problems: dict[int, list[Problem]], *, skip_invalid: bool) -> Records:
     """Raise every problem, or (``skip_invalid``) move the rows that have one to ``rejected``."""
     if problems and not skip_invalid:
-        raise DataError(sorted((p for ps in problems.values() for p in ps), key=lambda p: (p.line or 0, p.column or "")))
+        raise DataError(sorted((p for ps in problems.values() for p in ps), key=lambda p: (p.file, p.line or 0, p.column or "")))
     bad = sorted(problems)
     if bad:
         capacity = frame["capacity_mw"] if "capacity_mw" in frame else pd.Series(float("nan"), index=frame.index)
