@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import LineString, MultiPolygon, Polygon, box
+from shapely.geometry import LineString, Polygon, box
 
 from capacitymap.io.boundaries import read_admin0, read_admin1
 from capacitymap.schema import ADMIN0_COLUMNS, ADMIN1_COLUMNS

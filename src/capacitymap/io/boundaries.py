@@ -7,7 +7,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-import pandas as pd
 
 from capacitymap._resources import shapefiles_dir
 from capacitymap.errors import BoundaryError

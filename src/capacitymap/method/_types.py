@@ -11,7 +11,7 @@ from typing import Final, Literal, get_args
 import pandas as pd
 
 from capacitymap.errors import MethodError
-from capacitymap.schema import SHARE_TOLERANCE  # one rounding slack for the readers and the method
+from capacitymap.schema import SHARE_TOLERANCE  # noqa: F401 - re-exported: one rounding slack for readers and method
 
 Level = Literal["country", "admin1"]
 #: ``--level`` choices: ``country`` rows only, or country rows plus admin-1 rows.

@@ -12,7 +12,6 @@ from branca.element import Figure
 
 from capacitymap.render.classify import NO_DATA_COLOUR, Classes, category_colours, classify, format_value
 from capacitymap.render.data import (
-    SINGLE,
     Facilities,
     RegionValues,
     csv_data_uri,

@@ -7,7 +7,7 @@ import pandas as pd
 
 from capacitymap.render.classify import format_value
 from capacitymap.render.data import Facilities, RegionValues, prepare_facilities, prepare_values
-from capacitymap.render.geometry import key_of, level_of, select_regions
+from capacitymap.render.geometry import key_of, select_regions
 from capacitymap.render.spec import MapSpec, resolve_preset
 
 __all__ = ["describe", "describe_prepared", "METRIC_LABELS"]
