@@ -21,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from pyproj import Geod
 
 from capacitymap.errors import Problem
@@ -90,8 +91,6 @@ def assign_regions(
     ``facilities`` are canonical records (with ``region_code`` resolved by the reader). Rows that cannot
     be placed are returned in ``problems`` keyed by row position, never dropped silently.
     """
-    import shapely.ops  # noqa: F401  (nearest_points)
-
     regions = admin1.sort_values("iso_3166_2", ignore_index=True)
     codes = regions["iso_3166_2"].to_numpy()
     frame = facilities.reset_index(drop=True)
