@@ -159,3 +159,10 @@ def test_real_layer_resolves_ccaf_countries(text: str, code: str) -> None:
 def test_real_layer_georgia_ambiguity() -> None:
     with pytest.raises(AmbiguousRegionError, match="GE .*US-GA|US-GA.*GE"):
         default_gazetteer().resolve("Georgia")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("text", "code"), [("Shanxi", "CN-SX"), ("Shaanxi", "CN-SN"), ("Nei Mongol", "CN-NM")])
+def test_a_primary_name_beats_another_regions_alternate(text: str, code: str) -> None:
+    # Natural Earth lists "Shanxi" among Shaanxi's alternates; CCAF's "Shanxi" is CN-SX.
+    assert default_gazetteer().region(text, country="CN").code == code

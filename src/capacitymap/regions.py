@@ -109,6 +109,10 @@ def normalize_name(text: str) -> str:
     return _PUNCT.sub(" ", text).strip()
 
 
+def _as_written(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", str(text)).casefold().split())
+
+
 @dataclass(frozen=True, slots=True)
 class Place:
     """A resolved place: its level, canonical code, country and display name."""
@@ -140,6 +144,11 @@ class Gazetteer:
         self._index: dict[str, set[tuple[Level, str]]] = defaultdict(set)
         # A canonical ISO 3166-2 code always means its own region, whatever names it shares spelling with.
         self._codes: dict[str, tuple[Level, str]] = {}
+        # A place's own primary name beats another place's alternate spelling of it ("Shanxi" is CN-SX's
+        # name and, folded, Natural Earth's alternate for Shaanxi).
+        self._primary: dict[str, set[tuple[Level, str]]] = defaultdict(set)
+        # Names as written (case-folded, accents kept): pinyin tones tell Shǎnxī (Shaanxi) from Shānxī (Shanxi).
+        self._written: dict[str, set[tuple[Level, str]]] = defaultdict(set)
         # Bare letters ("TX", "QC") and ISO suffixes resolve only inside their own country
         # or when they are unique across the countries that use postal letters.
         self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -160,15 +169,18 @@ class Gazetteer:
     def _add_country(self, code: str, name: str, extra: Iterable[str]) -> None:
         self._places[("country", code)] = Place("country", code, code, name)
         self._codes[normalize_name(code)] = ("country", code)
+        self._primary[normalize_name(name)].add(("country", code))
         for key in (code, name, *extra):
             if key:
                 self._index[normalize_name(key)].add(("country", code))
+                self._written[_as_written(key)].add(("country", code))
 
     def _add_region(self, row: object) -> None:
         code: str = row.iso_3166_2  # type: ignore[attr-defined]
         country: str = row.iso_a2  # type: ignore[attr-defined]
         self._places[("admin1", code)] = Place("admin1", code, country, row.name)  # type: ignore[attr-defined]
         self._codes[normalize_name(code)] = ("admin1", code)
+        self._primary[normalize_name(row.name)].add(("admin1", code))  # type: ignore[attr-defined]
         names = [row.name, *_split(row.name_alt), *_split(row.alias_code), code]  # type: ignore[attr-defined]
         local = _split(row.name_local)  # type: ignore[attr-defined]
         names += local + [short for n in local for short in _chinese_short_forms(n)]
@@ -176,6 +188,7 @@ class Gazetteer:
         # (CN.HE is Henan), which clash with ISO codes (CN-HE is Hebei).
         for name in names:
             self._index[normalize_name(name)].add(("admin1", code))
+            self._written[_as_written(name)].add(("admin1", code))
         suffix = code.split("-", 1)[1]
         if country not in BARE_LETTERS_UNRELIABLE:
             self._local[(country, normalize_name(suffix))].add(code)
@@ -220,6 +233,11 @@ class Gazetteer:
             hits = {h for h in hits if h[0] == "country" or self._places[h].country == country_code}
             if level is None and any(h[0] == "admin1" for h in hits):
                 hits = {h for h in hits if h[0] == "admin1"}
+        if len(hits) > 1:
+            for narrower in (self._written.get(_as_written(text), set()), self._primary.get(key, set())):
+                if len(hits & narrower) == 1:
+                    hits = hits & narrower
+                    break
         if len(hits) == 1:
             return self._places[hits.pop()]
         where = self._describe_scope(level, country_code)
