@@ -16,11 +16,11 @@ import pandas as pd
 
 from capacitymap import io
 from capacitymap.errors import DataError, Problem
-from capacitymap.filters import Filters
+from capacitymap.filters import Area, Filters
 from capacitymap.join import assign_regions
-from capacitymap.pipeline import MappedFacilities, capacity_by_month, map_facilities
+from capacitymap.pipeline import CapacityChange, Every, MappedFacilities, capacity_change, capacity_steps, map_facilities
 from capacitymap.regions import Gazetteer, default_gazetteer
-from capacitymap.summary import By, summarize
+from capacitymap.summary import By, summarize, summarize_change
 
 __all__ = [
     "HashrateOptions",
@@ -33,6 +33,7 @@ __all__ = [
     "ValidationReport",
     "load_facilities",
     "summarize_facilities",
+    "preset_area",
     "validate",
     "list_regions",
 ]
@@ -67,8 +68,11 @@ class Boundaries:
 
 @dataclass(frozen=True)
 class FacilitySummary:
+    """The table, the mapped facilities it sums (with the reconciliation), and the change when one was asked for."""
+
     table: pd.DataFrame
     mapped: MappedFacilities
+    change: CapacityChange | None = None
 
 
 @dataclass(frozen=True)
@@ -83,21 +87,50 @@ def load_facilities(
     files: PathLike | Iterable[PathLike],
     *,
     filters: Filters = Filters(),
+    area: Area | None = None,
     strict: bool = False,
     skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
     today: dt.date | None = None,
 ) -> MappedFacilities:
-    """Read facility files, place them in regions, apply filters; every row accounted for."""
+    """Read facility files, place them in regions, apply filters (and a map's ``area``); every row accounted for.
+
+    Counted are the statuses in ``filters.statuses`` (operational by default) at ``filters.as_of`` (the
+    newest figure of each site by default); the other statuses' rows are in ``others``, never summed.
+    """
     b = boundaries or Boundaries.shipped()
     records = io.read_facilities(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
-    return map_facilities(records, b.admin1, gazetteer=b.gazetteer, filters=filters, strict=strict, skip_invalid=skip_invalid)
+    return map_facilities(records, b.admin1, gazetteer=b.gazetteer, filters=filters, area=area, strict=strict, skip_invalid=skip_invalid)
 
 
-def summarize_facilities(files: PathLike | Iterable[PathLike], *, by: By = "region", **options: object) -> FacilitySummary:
-    """Totals by region, operator or country of the mapped facilities."""
-    mapped = load_facilities(files, **options)  # type: ignore[arg-type]
-    return FacilitySummary(summarize(mapped.facilities, by=by), mapped)
+def summarize_facilities(
+    files: PathLike | Iterable[PathLike],
+    *,
+    by: By = "region",
+    change: tuple[str, str] | None = None,
+    boundaries: Boundaries | None = None,
+    **options: object,
+) -> FacilitySummary:
+    """Totals by region, operator or country of the counted facilities, one column per status; or, with
+    ``change=(FROM, TO)``, the change in counted capacity between the two dates."""
+    b = boundaries or Boundaries.shipped()
+    mapped = load_facilities(files, boundaries=b, **options)  # type: ignore[arg-type]
+    if change is not None:
+        result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
+        return FacilitySummary(summarize_change(result.at_start, result.at_end, result.facilities, by=by), result.mapped, result)
+    return FacilitySummary(summarize(mapped.facilities, by=by, others=mapped.others), mapped)
+
+
+def preset_area(preset: object) -> Area | None:
+    """What a preset covers, as the facilities filter ``outside this map`` applies it (None: everything)."""
+    from capacitymap.render.spec import resolve_preset
+
+    p = resolve_preset(preset)  # type: ignore[arg-type]
+    if p.countries is not None:
+        return Area(p.label, countries=p.countries)
+    if p.name == "world":
+        return None
+    return Area(p.label, bbox=(p.bbox.west, p.bbox.south, p.bbox.east, p.bbox.north))
 
 
 def validate(
@@ -215,11 +248,18 @@ def map_files(
     boundaries: Boundaries | None = None,
     hashrate: HashrateOptions = HashrateOptions(),
     by_month: bool = False,
+    by_quarter: bool = False,
+    change: tuple[str, str] | None = None,
     today: dt.date | None = None,
 ) -> MadeMap:
     """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
-    hashrate map with the facilities as markers. ``by_month`` gives the capacity map a monthly slider
-    (the state as of each month in which a figure is dated)."""
+    hashrate map with the facilities as markers.
+
+    A capacity map counts ``filters.statuses`` (operational by default) and shows the other pipeline
+    statuses apart; facilities outside the preset's area are left out under their own reconciliation line.
+    ``by_month``/``by_quarter`` give it a slider of capacity at every step from the first to the last dated
+    figure; ``change=(FROM, TO)`` draws the change between two dates; ``hashrate.month`` on a capacity map
+    draws that date."""
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level
@@ -228,15 +268,28 @@ def map_files(
     parsed = io.read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     mapped = None
     warnings: list[Problem] = []
+    capacity_only = "hashrate" not in parsed
+    if capacity_only and hashrate.month:
+        if filters.as_of and filters.as_of != hashrate.month:
+            raise DataError(Problem("<options>", None, None, f"expected one date, got --month {hashrate.month} and --as-of {filters.as_of}; give one"))
+        filters = replace(filters, as_of=hashrate.month)
     if "facilities" in parsed:
-        mapped = map_facilities(parsed["facilities"], b.admin1, gazetteer=b.gazetteer, filters=filters, strict=strict,
-                                skip_invalid=skip_invalid)
+        mapped = map_facilities(parsed["facilities"], b.admin1, gazetteer=b.gazetteer, filters=filters, area=preset_area(spec.preset),
+                                strict=strict, skip_invalid=skip_invalid)
         warnings = mapped.warnings
-    if "hashrate" not in parsed:
+    if capacity_only:
         if mapped is None:
             raise DataError(Problem("<files>", None, None, "expected at least one facility or hashrate file, got none"))
-        monthly = capacity_by_month(mapped, gazetteer=b.gazetteer) if by_month else None
-        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, by_month=monthly),
+        if change is not None:
+            result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
+            layers = capacity_layers(mapped, b.display1, change=result)
+            return MadeMap(replace(spec, metric=metric or _change_metric()), layers, warnings, result.mapped.reconciliation)
+        if by_month or by_quarter:
+            every: Every = "quarter" if by_quarter else "month"
+            steps = capacity_steps(mapped, gazetteer=b.gazetteer, every=every)
+            return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, steps=steps),
+                           warnings, steps.last.reconciliation)
+        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1),
                        warnings, mapped.reconciliation)
     level = preset_level(spec.preset)
     result = _estimate(parsed["hashrate"].frame, hashrate, b, level=level, today=today)
@@ -244,6 +297,13 @@ def map_files(
     layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=chosen,
                              facilities=mapped.facilities if mapped is not None else None)
     return MadeMap(replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None)
+
+
+def _change_metric() -> str:
+    """``capacity_change_mw`` once the renderer knows it (the page branch adds it); until then ``capacity_mw``."""
+    from capacitymap.render.spec import METRICS
+
+    return "capacity_change_mw" if "capacity_change_mw" in METRICS else "capacity_mw"
 
 
 def aggregate_files(

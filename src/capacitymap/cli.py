@@ -60,7 +60,8 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed([
         click.option("--operator", "operators", multiple=True, help="Keep this operator (repeatable; case-insensitive, part of the name is enough)."),
         click.option("--region", "regions", multiple=True, help="Keep this state/province (repeatable; code or name)."),
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Keep this status (repeatable)."),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+                     help="Count this status (repeatable; default: operational). Several are added up, and labelled so."),
         click.option("--min-mw", type=float, default=None, help="Keep sites of at least this many MW."),
         click.option("--as-of", default=None, metavar="DATE", help="Show the state at this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
     ]):
@@ -74,6 +75,26 @@ def _filters(operators: tuple[str, ...], regions: tuple[str, ...], statuses: tup
     return Filters(operators=operators, regions=regions, statuses=statuses, min_mw=min_mw, as_of=as_of)
 
 
+def _date_range(text: str | None, option: str) -> tuple[str, str] | None:
+    """``FROM:TO`` dates (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn) for ``--change``."""
+    import datetime as dt
+    import re
+
+    if text is None:
+        return None
+    parts = text.split(":")
+    ok = len(parts) == 2
+    for part in parts if ok else ():
+        m = re.fullmatch(r"(\d{4})(?:-Q([1-4])|-(\d{2})(?:-(\d{2}))?)?", part)
+        try:
+            ok = ok and m is not None and bool(dt.date(int(m.group(1)), int(m.group(3) or 1), int(m.group(4) or 1)))
+        except ValueError:
+            ok = False
+    if not ok:
+        raise click.BadParameter(f"expected two dates FROM:TO such as 2023-12:2025-03, got {text!r}", param_hint=option)
+    return parts[0], parts[1]
+
+
 def _print_problems(problems: list[Any], *, err: bool = True) -> None:
     for problem in problems:
         click.echo(str(problem), err=err)
@@ -82,7 +103,7 @@ def _print_problems(problems: list[Any], *, err: bool = True) -> None:
 def _format_table(frame: Any) -> str:
     shown = frame.copy()
     if "share" in shown:
-        shown["share"] = (shown["share"] * 100).map(lambda v: f"{v:.2f}%")
+        shown["share"] = (shown["share"] * 100).map(lambda v: "" if v != v else f"{v:.2f}%")
     return shown.to_string(index=False, na_rep="")
 
 
@@ -103,7 +124,7 @@ def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Monthly network hashrate CSV (month, hashrate_ehs): turns shares into EH/s."),
         click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]",
                      help="Spread a region's hashrate in one pool over the others (VARIANT proportional or neighbours)."),
-        click.option("--month", default=None, metavar="YYYY-MM", help="One month."),
+        click.option("--month", default=None, metavar="YYYY-MM", help="One month (on a capacity map: the state at that month)."),
         click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
         click.option("--average", type=click.Choice(["plain", "weighted"]), default=None, help="Average the range (weighted by network hashrate when given)."),
         click.option("--pool-weighting", type=click.Choice(["hashrate", "equal"]), default="hashrate", show_default=True,
@@ -142,21 +163,35 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
 @_files_argument
 @click.option("--by", type=click.Choice(["region", "operator", "country"]), default="region", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--change", "change", default=None, metavar="FROM:TO",
+              help="The change in counted capacity between two dates (e.g. 2023-12:2025-03) instead of the totals.")
 @_filter_options
 @_invalid_options
 @_fail_on_library_errors
-def summary(files: tuple[Path, ...], by: str, fmt: str, strict: bool, skip_invalid: bool, **filters: Any) -> None:
-    """Total MW of facility FILES by region, operator or country, with the reconciliation."""
+def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, strict: bool, skip_invalid: bool, **filters: Any) -> None:
+    """Total MW of facility FILES by region, operator or country, with the reconciliation.
+
+    Counts operational capacity unless --status says otherwise; the other statuses get their own columns.
+    """
     from capacitymap import api
 
-    result = api.summarize_facilities(files, by=by, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid)  # type: ignore[arg-type]
+    result = api.summarize_facilities(files, by=by, change=_date_range(change, "--change"), filters=_filters(**filters),  # type: ignore[arg-type]
+                                      strict=strict, skip_invalid=skip_invalid)
     _print_problems(result.mapped.warnings)
+    counted = result.mapped.status_label
     if fmt == "json":
-        click.echo(json.dumps({"by": by, "rows": json.loads(result.table.to_json(orient="records")),
+        head: dict[str, Any] = {"by": by, "statuses": list(result.mapped.statuses)}
+        if result.change is not None:
+            head["change"] = {"from": result.change.start, "to": result.change.end}
+        click.echo(json.dumps({**head, "rows": json.loads(result.table.to_json(orient="records")),
                                "reconciliation": result.mapped.reconciliation.to_dict()}, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(result.table.to_csv(index=False, lineterminator="\n"), nl=False)
     else:
+        if result.change is not None:
+            click.echo(f"Change in {counted} capacity (MW) from {result.change.start} to {result.change.end}:")
+        else:
+            click.echo(f"Counted: {counted} capacity (MW); other statuses in their own columns, not in the total.")
         click.echo(_format_table(result.table))
         click.echo(_format_reconciliation(result.mapped.reconciliation))
 
@@ -241,7 +276,10 @@ def _preset(text: str) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True)
 @click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
-@click.option("--by-month", is_flag=True, help="Capacity maps: a monthly slider of capacity as of each month in which a figure is dated.")
+@click.option("--by-month", is_flag=True, help="Capacity maps: a slider of capacity at every month from the first to the last dated figure.")
+@click.option("--by-quarter", is_flag=True, help="Capacity maps: the same slider by quarter.")
+@click.option("--change", "change", default=None, metavar="FROM:TO",
+              help="Capacity maps: the change in counted capacity per region between two dates (e.g. 2023-12:2025-03).")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
 @click.option("--height", "height_px", type=click.IntRange(200, 8000), default=800, show_default=True, help="Still height in pixels.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
@@ -252,21 +290,29 @@ def _preset(text: str) -> Any:
 @_boundary_options
 @_kind_option
 @_fail_on_library_errors
-def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool,
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool, by_quarter: bool,
+           change: str | None,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
            pool_weighting: str, strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
            kind: str | None, **filters: Any) -> None:
-    """Render a map of FILES (facilities and/or hashrate records) for a preset."""
+    """Render a map of FILES (facilities and/or hashrate records) for a preset.
+
+    A capacity map counts operational capacity unless --status says otherwise; under-construction and planned
+    sites are shown apart (the pipeline). --month on a capacity map draws that date.
+    """
     from capacitymap import api
     from capacitymap.render import MapSpec, describe, render_html
 
     spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
                    assets="inline" if self_contained else "cdn")
+    if sum([by_month, by_quarter, change is not None]) > 1:
+        raise click.UsageError("give one of --by-month, --by-quarter and --change")
     made = api.map_files(
         files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
+        by_quarter=by_quarter, change=_date_range(change, "--change"),
         boundaries=_boundaries(boundaries, code_column, name_column),
         hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
                                      months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]

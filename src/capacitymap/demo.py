@@ -28,12 +28,14 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
     """The three default maps: North American capacity, Chinese provinces' and countries' hashrate share."""
     data = folder or data_dir()
     b = api.Boundaries.shipped()
+    # operational capacity as of the newest figures; under-construction and planned sites as the pipeline layer
     facilities = api.load_facilities(data / "facilities" / "north_america.csv", boundaries=b,
-                                     filters=Filters(statuses=("operational",)))
+                                     filters=Filters(statuses=("operational",)), area=api.preset_area("north-america"))
     north_america = MapSpec(
         preset="north-america",
         title="Operational bitcoin mining power capacity of public miners",
-        subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator",
+        subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator; "
+                 "under construction and planned sites shown apart, not counted",
         credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )

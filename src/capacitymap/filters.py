@@ -1,9 +1,16 @@
-"""Build-time filters on facility records; every row a filter removes is counted by name."""
+"""Build-time filters on facility records; every row a filter removes is counted by name.
+
+A site's dated rows are its history: of each operator, site and status the newest figure as of the date
+asked for counts (today's, i.e. the newest of all, by default); older figures are "superseded". Statuses
+are never summed silently: only the statuses asked for count (operational by default); rows of the others
+are removed under a filter named ``status <name>`` so that callers can show them apart (the pipeline).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -11,24 +18,52 @@ from capacitymap.errors import FilterError, RegionError
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE, STATUSES
 
-__all__ = ["Filters", "FilterError", "apply_filters"]
+__all__ = [
+    "Filters",
+    "FilterError",
+    "Area",
+    "apply_filters",
+    "DEFAULT_STATUSES",
+    "PIPELINE_STATUSES",
+    "STATUS_FILTER",
+    "status_label",
+    "step_end",
+]
 
+#: What a capacity figure counts unless asked otherwise: energized capacity.
+DEFAULT_STATUSES: tuple[str, ...] = ("operational",)
+#: Statuses shown as the pipeline (hollow circles), never summed with operational capacity unless asked.
+PIPELINE_STATUSES: tuple[str, ...] = ("under_construction", "planned")
+#: The prefix of the filter name under which rows of statuses not asked for are removed.
+STATUS_FILTER = "status "
+SUPERSEDED = "superseded by a newer figure"
 
 
 @dataclass(frozen=True)
 class Filters:
     """What the user chose to keep.
 
-    ``as_of`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) shows the state at that date: rows dated later are
-    removed, and of each operator/site/status the newest figure up to then is kept (older ones, and
-    history rows, are "superseded"). Without ``as_of``, rows marked ``history`` are left out.
+    ``statuses`` are the statuses counted (operational by default; give several to add them up, which
+    maps and tables then say). ``as_of`` (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) shows the state at that
+    date: rows dated later are removed, and of each operator/site/status the newest figure up to then is
+    kept (older ones are "superseded"). Without ``as_of`` the newest figure of each counts. A site with a
+    ``closed`` row has its older rows (of any status) superseded from that date on.
     """
 
     operators: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
-    statuses: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = DEFAULT_STATUSES
     min_mw: float | None = None
     as_of: str | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.statuses if s not in STATUSES]
+        if unknown:
+            raise FilterError(f"expected statuses among {', '.join(STATUSES)}, got {unknown!r}")
+        if not self.statuses:
+            object.__setattr__(self, "statuses", DEFAULT_STATUSES)
+        else:  # one order whatever the order given: labels and tables are the same
+            object.__setattr__(self, "statuses", tuple(s for s in STATUSES if s in self.statuses))
 
     def describe(self) -> list[str]:
         """Human-readable lines, for coverage notes."""
@@ -37,8 +72,7 @@ class Filters:
             out.append("operators: " + ", ".join(self.operators))
         if self.regions:
             out.append("regions: " + ", ".join(self.regions))
-        if self.statuses:
-            out.append("status: " + ", ".join(self.statuses))
+        out.append("status: " + status_label(self.statuses))
         if self.min_mw is not None:
             out.append(f"sites of at least {self.min_mw:g} MW")
         if self.as_of:
@@ -46,29 +80,61 @@ class Filters:
         return out
 
 
-def apply_filters(facilities: pd.DataFrame, filters: Filters, *, gazetteer: Gazetteer) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Keep what the filters ask for. Returns (kept, removed); ``removed`` has ``filter`` naming why."""
+@dataclass(frozen=True)
+class Area:
+    """What a map covers: facilities elsewhere are left out under a named filter (``outside this map``).
+
+    ``countries`` (ISO alpha-2) when the map draws whole countries' regions; otherwise ``bbox``
+    (west, south, east, north in degrees WGS84) against the facility's point. Neither: everything.
+    """
+
+    label: str
+    countries: tuple[str, ...] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+    filter_name = "outside this map"
+
+
+def status_label(statuses: tuple[str, ...]) -> str:
+    """``"operational + under construction"``: how titles, legends and tables name what is counted."""
+    return " + ".join(s.replace("_", " ") for s in statuses)
+
+
+def step_end(step: str) -> str:
+    """The last month a step covers: ``"2024-Q2"`` → ``"2024-06"``; a month or date is itself."""
+    if len(step) == 7 and step[5] == "Q":
+        return f"{step[:4]}-{int(step[6]) * 3:02d}"
+    return step
+
+
+def apply_filters(
+    facilities: pd.DataFrame,
+    filters: Filters,
+    *,
+    gazetteer: Gazetteer,
+    area: Area | None = None,
+    dated: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep what the filters ask for. Returns (kept, removed); ``removed`` has ``filter`` naming why.
+
+    Order: the date (rows dated after ``as_of``; superseded figures), operator, region, size, the map's
+    area, and last the status, so that the rows of other statuses removed are exactly the ones the map
+    could show beside the count (the pipeline). ``dated=False`` skips the date step (every figure kept).
+    """
     removed: list[pd.DataFrame] = []
     frame = facilities
 
-    def drop(mask: pd.Series, name: str) -> None:
+    def drop(mask: pd.Series, name: str | pd.Series) -> None:
         nonlocal frame
         if mask.any():
-            removed.append(frame.loc[mask].assign(filter=name))
+            gone = frame.loc[mask]
+            removed.append(gone.assign(filter=name if isinstance(name, str) else name.loc[gone.index]))
         frame = frame.loc[~mask]
 
-    if filters.as_of:
-        drop(frame["as_of"].fillna("").map(lambda d: _after(d, filters.as_of)), f"dated after {filters.as_of}")
-        key = [frame["operator"].str.casefold(), frame["site"].str.casefold(), frame["status"]]
-        newest = frame.assign(_order=frame["as_of"].fillna("")).sort_values("_order", kind="stable").groupby(key, sort=False).tail(1).index
-        drop(~frame.index.isin(newest), "superseded by a newer figure")
-    elif "history" in frame:
-        drop(frame["history"].astype(bool), "history (older figures)")
-    if filters.statuses:
-        unknown = [s for s in filters.statuses if s not in STATUSES]
-        if unknown:
-            raise FilterError(f"expected statuses among {', '.join(STATUSES)}, got {unknown!r}")
-        drop(~frame["status"].isin(filters.statuses), "status")
+    if dated:
+        if filters.as_of:
+            drop(frame["as_of"].fillna("").map(lambda d: _after(d, step_end(filters.as_of))), f"dated after {filters.as_of}")
+        drop(_superseded(frame), SUPERSEDED)
     if filters.operators:
         drop(~_operator_mask(frame, facilities, filters.operators), "operator")
     if filters.regions:
@@ -81,8 +147,42 @@ def apply_filters(facilities: pd.DataFrame, filters: Filters, *, gazetteer: Gaze
         drop(~frame["iso_3166_2"].isin(codes), "region")
     if filters.min_mw is not None:
         drop(frame["capacity_mw"] < filters.min_mw, f"below {filters.min_mw:g} MW")
+    if area is not None:
+        drop(~_inside(frame, area), area.filter_name)
+    drop(~frame["status"].isin(filters.statuses), STATUS_FILTER + frame["status"].astype(str))
     gone = pd.concat(removed) if removed else facilities.iloc[0:0].assign(filter=pd.Series(dtype=object))
     return frame, gone.sort_values([SOURCE_FILE, LINE], kind="stable")
+
+
+def _superseded(frame: pd.DataFrame) -> pd.Series:
+    """Rows that are not the newest figure of their operator/site/status, or that a site's closing ends."""
+    if not len(frame):
+        return pd.Series(False, index=frame.index)
+    date = frame["as_of"].fillna("")
+    site = frame["operator"].str.casefold() + "\x1f" + frame["site"].str.casefold()
+    key = site + "\x1f" + frame["status"].astype(str)
+    newest = date.groupby(key, sort=False).transform("max")
+    old = date < newest
+    closed = frame["status"] == "closed"
+    if closed.any():
+        closing = date.where(closed).groupby(site).transform("max")
+        old |= closing.notna() & ~closed & (date <= closing.fillna(""))
+    return old
+
+
+def _inside(frame: pd.DataFrame, area: Area) -> pd.Series:
+    if area.countries is not None:
+        country = frame["country"] if "country" in frame else frame["iso_3166_2"].str.split("-").str[0]
+        return country.isin(area.countries)
+    if area.bbox is not None:
+        west, south, east, north = area.bbox
+        if "geometry" in frame:
+            geom = gpd.GeoSeries(frame["geometry"], index=frame.index)
+            lon, lat = geom.x, geom.y
+        else:
+            lon, lat = frame["longitude"], frame["latitude"]
+        return lon.between(west, east) & lat.between(south, north)
+    return pd.Series(True, index=frame.index)
 
 
 def _after(date: str, cutoff: str) -> bool:

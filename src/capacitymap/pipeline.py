@@ -1,20 +1,53 @@
-"""Facility records → placed, filtered facilities, with a reconciliation that accounts for every row."""
+"""Facility records → placed, filtered facilities, with a reconciliation that accounts for every row.
+
+Three views of the same records, each accounted for row by row:
+
+- :func:`map_facilities`: the state at one date (the newest figures by default) of the statuses asked for;
+  the other statuses' rows at that date are kept apart (``others``; the pipeline), never summed in.
+- :func:`capacity_steps`: the same at every month (or quarter) from the first to the last dated figure.
+- :func:`capacity_change`: the difference between two dates, per region and per site.
+
+Sums are ``math.fsum`` (correctly rounded), so the order of the rows never changes a byte of the output.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import geopandas as gpd
 import pandas as pd
 
-from capacitymap.errors import Problem
-from capacitymap.filters import Filters, apply_filters
+from capacitymap.errors import CapacityMapError, Problem
+from capacitymap.filters import PIPELINE_STATUSES, STATUS_FILTER, Area, Filters, apply_filters, status_label, step_end
 from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 
-__all__ = ["Reconciliation", "MappedFacilities", "map_facilities", "capacity_by_month"]
+__all__ = [
+    "Reconciliation",
+    "MappedFacilities",
+    "CapacitySteps",
+    "CapacityChange",
+    "Every",
+    "StepError",
+    "map_facilities",
+    "capacity_steps",
+    "capacity_change",
+    "capacity_by_month",
+    "steps_between",
+    "fsum_by",
+]
+
+Every = Literal["month", "quarter"]
+UNDATED = "undated (cannot be placed in time)"
+_OUT_COLUMNS_DROPPED = ("history",)
+
+
+class StepError(CapacityMapError, ValueError):
+    """A time step or date range that the records cannot give (no dated figures, a range backwards)."""
 
 
 @dataclass(frozen=True)
@@ -36,8 +69,13 @@ class Reconciliation:
     @property
     def balanced(self) -> bool:
         rows = self.rows_mapped + int(self.filtered["rows"].sum()) + len(self.rejected)
-        mw = self.mw_mapped + float(self.filtered["capacity_mw"].sum()) + float(self.rejected["capacity_mw"].fillna(0).sum())
+        mw = math.fsum([self.mw_mapped, *self.filtered["capacity_mw"], *self.rejected["capacity_mw"].fillna(0)])
         return rows == self.rows_read and abs(mw - self.mw_read) <= 1e-6 * max(1.0, abs(self.mw_read))
+
+    def line(self, name: str) -> tuple[int, float]:
+        """(rows, MW) of one filter line, (0, 0.0) when nothing was filtered under that name."""
+        hit = self.filtered[self.filtered["filter"] == name]
+        return (int(hit["rows"].sum()), float(hit["capacity_mw"].sum())) if len(hit) else (0, 0.0)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -59,14 +97,72 @@ class Reconciliation:
 
 @dataclass(frozen=True)
 class MappedFacilities:
-    """The facilities the map draws, every row accounted for, and (for a capacity-over-time view) every
-    placed row before the filters, with the filters that were asked for."""
+    """The facilities a map counts, every row accounted for.
+
+    ``facilities`` are the rows counted (the statuses asked for, at the date asked for, inside the map's
+    area); ``others`` the rows of the other statuses at that date that passed every other filter (the
+    pipeline and the rest, shown apart and never summed); ``placed`` every placed row before the filters,
+    for views over time. ``as_of`` is the date shown (``None``: the newest figures).
+    """
 
     facilities: gpd.GeoDataFrame
     reconciliation: Reconciliation
     warnings: list[Problem] = field(default_factory=list)
     placed: gpd.GeoDataFrame | None = None
     filters: Filters = Filters()
+    others: gpd.GeoDataFrame | None = None
+    area: Area | None = None
+    as_of: str | None = None
+
+    @property
+    def statuses(self) -> tuple[str, ...]:
+        """The statuses counted."""
+        return self.filters.statuses
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.filters.statuses)
+
+    @property
+    def pipeline(self) -> gpd.GeoDataFrame:
+        """Under-construction and planned sites not counted (empty when those statuses are counted)."""
+        others = self.others if self.others is not None else self.facilities.iloc[0:0]
+        return _geo(others[others["status"].isin(PIPELINE_STATUSES)].reset_index(drop=True))
+
+
+@dataclass(frozen=True)
+class CapacitySteps:
+    """Capacity at every step: ``values`` (``iso_3166_2``, ``value``, ``month``, ``sites``), and the long
+    ``facilities`` and ``pipeline`` frames (one row per site per step, with ``month``). ``last`` is the
+    last step's state with its reconciliation (what the map shows when it opens on the last step)."""
+
+    steps: list[str]
+    values: pd.DataFrame
+    facilities: gpd.GeoDataFrame
+    pipeline: gpd.GeoDataFrame
+    last: MappedFacilities
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    """The change between two dates.
+
+    ``values``: ``iso_3166_2``, ``value`` (MW at ``end`` minus MW at ``start``; negative when capacity
+    went), ``capacity_mw_start``, ``capacity_mw_end``, ``sites_added``, ``sites_removed``; one row per region
+    with a counted site at either date. ``facilities``: every site that changed, with ``change`` (added,
+    removed, grown, shrunk), ``capacity_change_mw`` (signed) and ``capacity_mw`` (the newer figure, the
+    older for a removed site). ``at_start``/``at_end``: the counted rows at each date. ``mapped``: every row
+    accounted for (mapped = used at either date).
+    """
+
+    start: str
+    end: str
+    values: pd.DataFrame
+    facilities: gpd.GeoDataFrame
+    at_start: gpd.GeoDataFrame
+    at_end: gpd.GeoDataFrame
+    unchanged: int
+    mapped: MappedFacilities
 
 
 def map_facilities(
@@ -75,51 +171,181 @@ def map_facilities(
     *,
     gazetteer: Gazetteer,
     filters: Filters = Filters(),
+    area: Area | None = None,
     strict: bool = False,
     skip_invalid: bool = False,
     tolerance_km: float = TOLERANCE_KM,
 ) -> MappedFacilities:
-    """Place records in regions, apply the user's filters, and account for every row."""
+    """Place records in regions, apply the user's filters and the map's area, and account for every row."""
     joined = assign_regions(records.frame, admin1, strict=strict, tolerance_km=tolerance_km)
     placed = finish(joined.facilities, joined.problems, skip_invalid=skip_invalid)  # raises unless skip_invalid
-    kept, removed = apply_filters(placed.frame, filters, gazetteer=gazetteer)
-    filtered = (
-        removed.groupby("filter", sort=False).agg(rows=(LINE, "size"), capacity_mw=("capacity_mw", "sum")).reset_index()
-        if len(removed) else pd.DataFrame({"filter": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"), "capacity_mw": pd.Series(dtype="float64")})
-    )
     rejected = pd.concat([df for df in (records.rejected, placed.rejected) if len(df)] or [empty_rejected()], ignore_index=True)
-    mw_read = float(records.frame["capacity_mw"].sum()) + float(records.rejected["capacity_mw"].fillna(0).sum())
-    rec = Reconciliation(
+    read = Reconciliation(
         rows_read=records.rows_read,
-        mw_read=mw_read,
-        rows_mapped=len(kept),
-        mw_mapped=float(kept["capacity_mw"].sum()),
-        filtered=filtered,
+        mw_read=math.fsum([*records.frame["capacity_mw"], *records.rejected["capacity_mw"].fillna(0)]),
+        rows_mapped=0, mw_mapped=0.0, filtered=_filter_lines(None),
         rejected=rejected.sort_values([SOURCE_FILE, LINE], ignore_index=True),
     )
-    return MappedFacilities(
-        facilities=gpd.GeoDataFrame(kept.reset_index(drop=True), crs="EPSG:4326"),
-        reconciliation=rec,
-        warnings=joined.warnings,
-        placed=gpd.GeoDataFrame(placed.frame, crs="EPSG:4326"),
-        filters=filters,
-    )
+    everything = _geo(placed.frame)
+    base = MappedFacilities(everything.iloc[0:0], read, joined.warnings, everything, filters, None, area, filters.as_of)
+    return _at(base, filters.as_of, gazetteer=gazetteer)
+
+
+def _at(base: MappedFacilities, as_of: str | None, *, gazetteer: Gazetteer, undated: bool = True) -> MappedFacilities:
+    """The state at ``as_of`` (the newest figures when None); ``undated=False`` leaves undated rows out."""
+    return _select(base, as_of, gazetteer=gazetteer, undated=undated)[0]
+
+
+def _select(base: MappedFacilities, as_of: str | None, *, gazetteer: Gazetteer, undated: bool = True) -> tuple[MappedFacilities, pd.DataFrame]:
+    placed = base.placed if base.placed is not None else base.facilities
+    extra = placed.iloc[0:0].assign(filter=pd.Series(dtype=object))
+    if not undated:
+        missing = placed["as_of"].isna()
+        extra, placed = placed[missing].assign(filter=UNDATED), placed[~missing]
+    kept, removed = apply_filters(placed, replace(base.filters, as_of=as_of), gazetteer=gazetteer, area=base.area)
+    removed = pd.concat([removed, extra]) if len(extra) else removed
+    others = removed[removed["filter"].str.startswith(STATUS_FILTER)]
+    rec = replace(base.reconciliation, rows_mapped=len(kept), mw_mapped=math.fsum(kept["capacity_mw"]), filtered=_filter_lines(removed))
+    state = replace(base, facilities=_canonical(kept), reconciliation=rec, others=_canonical(others.drop(columns="filter")), as_of=as_of)
+    return state, removed
+
+
+def steps_between(first: str, last: str, every: Every = "month") -> list[str]:
+    """Every month (``YYYY-MM``) or quarter (``YYYY-Qn``) from the one holding ``first`` to the one holding ``last``.
+
+    A year-only date counts from January of that year.
+    """
+    def month_index(date: str) -> int:
+        return int(date[:4]) * 12 + (int(date[5:7]) - 1 if len(date) >= 7 else 0)
+
+    a, b = month_index(first), month_index(last)
+    if every == "quarter":
+        return [f"{q // 4}-Q{q % 4 + 1}" for q in range(a // 3, b // 3 + 1)]
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(a, b + 1)]
+
+
+def capacity_steps(mapped: MappedFacilities, *, gazetteer: Gazetteer, every: Every = "month") -> CapacitySteps:
+    """Capacity as of every month (or quarter) from the first to the last dated figure counted.
+
+    At each step exactly the sites known in the counted statuses at that date count, each with its newest
+    figure up to then (a site appears when it is dated, and grows with later figures). A region with no
+    site yet has no row (no data, "none reported"); it is zero only when a source says zero. Undated rows
+    cannot be placed in time and are left out under their own reconciliation line. ``--as-of`` ends the steps.
+    """
+    placed = mapped.placed if mapped.placed is not None else mapped.facilities
+    dated = placed[placed["as_of"].notna()]
+    span, _ = apply_filters(dated, mapped.filters, gazetteer=gazetteer, area=mapped.area, dated=False)
+    if mapped.filters.as_of:
+        span = span[~span["as_of"].map(lambda d: d[:len(step_end(mapped.filters.as_of))] > step_end(mapped.filters.as_of)[:len(d)])]
+    if not len(span):
+        raise StepError(f"expected dated figures ({mapped.status_label}) to step through, got none; "
+                        "fill in as_of, or draw one date without --by-month/--by-quarter")
+    last_date = max(span["as_of"])
+    if mapped.filters.as_of and step_end(mapped.filters.as_of) < last_date[:7]:
+        last_date = step_end(mapped.filters.as_of)
+    steps = steps_between(min(span["as_of"]), last_date, every)
+    values, sites, pipes = [], [], []
+    state = mapped
+    for step in steps:
+        state = _at(mapped, step_end(step), gazetteer=gazetteer, undated=False)
+        values.append(_region_values(state.facilities).assign(month=step))
+        sites.append(state.facilities.assign(month=step))
+        pipes.append(state.pipeline.assign(month=step))
+    last = replace(state, as_of=steps[-1])
+    return CapacitySteps(steps, pd.concat(values, ignore_index=True)[["iso_3166_2", "value", "month", "sites"]],
+                         _geo(pd.concat(sites, ignore_index=True)), _geo(pd.concat(pipes, ignore_index=True)), last)
 
 
 def capacity_by_month(mapped: MappedFacilities, *, gazetteer: Gazetteer) -> pd.DataFrame:
-    """Total MW per region as of each month in which a figure is dated: ``iso_3166_2``, ``value``, ``month``.
+    """Total MW per region as of each month (see :func:`capacity_steps`): ``iso_3166_2``, ``value``, ``month``, ``sites``."""
+    return capacity_steps(mapped, gazetteer=gazetteer, every="month").values
 
-    Each month is the map the user's filters give with ``as_of`` set to that month: of every operator,
-    site and status, the newest figure dated up to then (history rows included). A year-only date
-    counts from January of that year. Regions with no capacity in a month have no row (no data).
-    """
-    if mapped.placed is None or not len(mapped.placed):
-        return pd.DataFrame({"iso_3166_2": pd.Series(dtype=object), "value": pd.Series(dtype=float), "month": pd.Series(dtype=object)})
-    dated = mapped.placed["as_of"].dropna()
-    months = sorted({d[:7] if len(d) >= 7 else f"{d}-01" for d in dated})
-    frames = []
-    for month in months:
-        kept, _ = apply_filters(mapped.placed, replace(mapped.filters, as_of=month), gazetteer=gazetteer)
-        totals = kept.groupby("iso_3166_2", sort=True)["capacity_mw"].sum()
-        frames.append(pd.DataFrame({"iso_3166_2": totals.index, "value": totals.to_numpy(dtype=float), "month": month}))
-    return pd.concat(frames, ignore_index=True)
+
+def capacity_change(mapped: MappedFacilities, start: str, end: str, *, gazetteer: Gazetteer) -> CapacityChange:
+    """The change in counted capacity between ``start`` and ``end`` (dates of any precision), by region and site."""
+    if not step_end(start) < step_end(end):
+        raise StepError(f"expected --change FROM:TO with FROM before TO, got {start}:{end}; give the older date first")
+    a = _at(mapped, step_end(start), gazetteer=gazetteer, undated=False)
+    b, removed_b = _select(mapped, step_end(end), gazetteer=gazetteer, undated=False)
+    keys = ["_op", "_site", "status"]
+    left, right = _keyed(a.facilities), _keyed(b.facilities)
+    both = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
+    mw_a = both["capacity_mw_a"].fillna(0.0)
+    mw_b = both["capacity_mw_b"].fillna(0.0)
+    change = pd.Series("unchanged", index=both.index, dtype=object)
+    change[both["_merge"] == "right_only"] = "added"
+    change[both["_merge"] == "left_only"] = "removed"
+    present = both["_merge"] == "both"
+    change[present & (mw_b > mw_a)] = "grown"
+    change[present & (mw_b < mw_a)] = "shrunk"
+    rows = []
+    for i in both.index[change != "unchanged"]:
+        side = "_a" if change[i] == "removed" else "_b"
+        row = {c[: -len(side)]: both.at[i, c] for c in both.columns if c.endswith(side)}
+        row.update({"status": both.at[i, "status"], "change": change[i], "capacity_change_mw": float(mw_b[i] - mw_a[i])})
+        rows.append(row)
+    columns = [c for c in a.facilities.columns] + ["change", "capacity_change_mw"]
+    sites = pd.DataFrame(rows, columns=[c for c in columns if c not in ("_op", "_site")]) if rows else a.facilities.iloc[0:0].assign(
+        change=pd.Series(dtype=object), capacity_change_mw=pd.Series(dtype=float))
+    sites = _canonical(sites)
+    va, vb = _region_values(a.facilities), _region_values(b.facilities)
+    values = va.merge(vb, on="iso_3166_2", how="outer", suffixes=("_start", "_end")).fillna({"value_start": 0.0, "value_end": 0.0})
+    values = values.rename(columns={"value_start": "capacity_mw_start", "value_end": "capacity_mw_end"})
+    values["value"] = values["capacity_mw_end"] - values["capacity_mw_start"]
+    counts = sites.groupby(["iso_3166_2", "change"]).size().unstack(fill_value=0) if len(sites) else pd.DataFrame()
+    for what in ("added", "removed"):
+        values[f"sites_{what}"] = values["iso_3166_2"].map(counts[what] if what in counts else {}).fillna(0).astype("int64")
+    values = values.sort_values("iso_3166_2", ignore_index=True)[
+        ["iso_3166_2", "value", "capacity_mw_start", "capacity_mw_end", "sites_added", "sites_removed"]]
+    # every row accounted for: used at either date, or filtered for the reason the end date left it out
+    used_a = _row_key(a.facilities)
+    filtered = removed_b[~_row_key(removed_b).isin(set(used_a))]
+    used = pd.concat([a.facilities, b.facilities])
+    used = used[~_row_key(used).duplicated()]
+    rec = replace(b.reconciliation, rows_mapped=len(used), mw_mapped=math.fsum(used["capacity_mw"]), filtered=_filter_lines(filtered))
+    unchanged = int((change == "unchanged").sum())
+    return CapacityChange(start, end, values, sites, a.facilities, b.facilities, unchanged,
+                          replace(b, reconciliation=rec, as_of=end))
+
+
+def fsum_by(frame: pd.DataFrame, keys: list[str] | str, column: str) -> pd.Series:
+    """Exact (correctly rounded, order-independent) sums of ``column`` per group, groups sorted."""
+    return frame.groupby(keys, dropna=False, sort=True)[column].agg(lambda s: math.fsum(s.to_numpy(dtype="float64")))
+
+
+def _region_values(kept: pd.DataFrame) -> pd.DataFrame:
+    if not len(kept):
+        return pd.DataFrame({"iso_3166_2": pd.Series(dtype=object), "value": pd.Series(dtype="float64"), "sites": pd.Series(dtype="int64")})
+    totals = fsum_by(kept, "iso_3166_2", "capacity_mw")
+    counts = kept.groupby("iso_3166_2", sort=True).size()
+    return pd.DataFrame({"iso_3166_2": totals.index.astype(str), "value": totals.to_numpy(dtype="float64"),
+                         "sites": counts.reindex(totals.index).to_numpy(dtype="int64")})
+
+
+def _keyed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.assign(_op=frame["operator"].str.casefold(), _site=frame["site"].str.casefold())
+
+
+def _row_key(frame: pd.DataFrame) -> pd.Series:
+    return frame[SOURCE_FILE].astype(str) + ":" + frame[LINE].astype(str)
+
+
+def _filter_lines(removed: pd.DataFrame | None) -> pd.DataFrame:
+    if removed is None or not len(removed):
+        return pd.DataFrame({"filter": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"), "capacity_mw": pd.Series(dtype="float64")})
+    rows = removed.groupby("filter", sort=True).size()
+    mw = fsum_by(removed, "filter", "capacity_mw")
+    return pd.DataFrame({"filter": rows.index.astype(str), "rows": rows.to_numpy(dtype="int64"), "capacity_mw": mw.reindex(rows.index).to_numpy(dtype="float64")})
+
+
+def _canonical(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """One order whatever the input order: region, operator, site, status, date (the key of a row)."""
+    out = frame.drop(columns=[c for c in _OUT_COLUMNS_DROPPED if c in frame.columns])
+    order = pd.DataFrame({"r": out["iso_3166_2"].astype(str), "o": out["operator"].str.casefold(), "s": out["site"].str.casefold(),
+                          "t": out["status"].astype(str), "d": out["as_of"].fillna("").astype(str)}, index=out.index)
+    out = out.loc[order.sort_values(["r", "o", "s", "t", "d"], kind="stable").index].reset_index(drop=True)
+    return _geo(out)
+
+
+def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")

@@ -12,7 +12,7 @@ import pandas as pd
 from capacitymap.errors import DataError, Problem, SchemaError
 from capacitymap.io.boundaries import read_admin0, read_admin0_web, read_admin1, read_admin1_web, read_boundaries
 from capacitymap.io.columns import FACILITY_ALIASES, map_columns
-from capacitymap.io.facilities import parse_facilities
+from capacitymap.io.facilities import duplicates_across_files, parse_facilities
 from capacitymap.io.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
 from capacitymap.io.rows import Records
 from capacitymap.io.tables import Table, read_table
@@ -70,12 +70,24 @@ def read_records(
     day = today or dt.date.today()
     parsed: dict[Kind, list[Records]] = {}
     problems: list[Problem] = []
+    given: dict[str, str] = {}  # real path -> as first given
     for path in _as_list(paths):
+        real = os.path.realpath(path)
+        if real in given:
+            problems.append(Problem(str(path), None, None, f"expected each file once, got it again (also given as {given[real]}); "
+                                    "a file given twice would count its rows twice: give it once"))
+            continue
+        given[real] = str(path)
         try:
             table = read_table(path)
             this_kind = kind or detect_kind(table)
             parse = parse_facilities if this_kind == "facilities" else parse_hashrate
             parsed.setdefault(this_kind, []).append(parse(table, gazetteer=gaz, today=day, skip_invalid=skip_invalid))
+        except DataError as exc:
+            problems.extend(exc.problems)
+    if "facilities" in parsed:
+        try:
+            parsed["facilities"] = duplicates_across_files(parsed["facilities"], skip_invalid=skip_invalid)
         except DataError as exc:
             problems.extend(exc.problems)
     if problems:

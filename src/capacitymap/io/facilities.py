@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from capacitymap.errors import Problem, RegionError, SchemaError
+from capacitymap.errors import DataError, Problem, RegionError, SchemaError
 from capacitymap.io import cells
 from capacitymap.io.columns import FACILITY_ALIASES, map_columns, suggest_column
 from capacitymap.io.rows import Records, RowParser, finish
@@ -15,7 +15,7 @@ from capacitymap.io.tables import Table
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 
-__all__ = ["parse_facilities", "REQUIRED_FACILITY_COLUMNS"]
+__all__ = ["parse_facilities", "duplicates_across_files", "site_date_key", "REQUIRED_FACILITY_COLUMNS"]
 
 REQUIRED_FACILITY_COLUMNS = ("operator", "site", "capacity_mw", "status")
 
@@ -148,24 +148,91 @@ def _nullable(values: list[str]) -> list[object]:
 
 
 def _duplicates(frame: pd.DataFrame) -> list[tuple[int, str, str]]:
-    """Repeated facility ids, and (operator, site, status) repeated among current rows.
+    """Repeated facility ids, and the same operator, site, status and date given twice.
 
-    Each repeat is reported on the later row and names the first, so a map never counts a site twice.
+    Several dated rows of one operator/site/status are its history (the newest as of the date asked
+    for counts), so only a repeat of the date is a problem: reported on the later row, naming the first,
+    so that a map never counts a site twice and never picks one of two figures silently.
     """
     found: list[tuple[int, str, str]] = []
     ids = frame["facility_id"]
     for i, first in _repeats(ids.where(ids.notna()), frame[LINE]):
         found.append((i, "facility_id", f"expected a unique facility_id, got {ids[i]!r} again (first on line {first}); give each row its own id"))
-    current = ~frame["history"] & frame["status"].notna()
-    key = (frame["operator"].str.casefold() + "\x1f" + frame["site"].str.casefold() + "\x1f" + frame["status"].astype(str)).where(current)
-    for i, first in _repeats(key, frame[LINE]):
+    for i, first in _repeats(site_date_key(frame), frame[LINE]):
         row = frame.loc[i]
-        found.append((
-            i, "site",
-            f"expected one current row per operator, site and status, got {row['operator']!r} / {row['site']!r} / "
-            f"{row['status']!r} again (first on line {first}); mark the older figure history=true or remove the repeat",
-        ))
+        first_row = frame.loc[(frame[LINE] == first).idxmax()]
+        found.append((i, "site", _repeat_message(row, first_row, f"line {first}")))
     return found
+
+
+def site_date_key(frame: pd.DataFrame) -> pd.Series:
+    """operator, site (both case-folded), status and as-of date: one row per key (missing when no status)."""
+    key = (frame["operator"].str.casefold() + "\x1f" + frame["site"].str.casefold() + "\x1f"
+           + frame["status"].astype(str) + "\x1f" + frame["as_of"].fillna("").astype(str))
+    return key.where(frame["status"].notna())
+
+
+def _repeat_message(row: pd.Series, first: pd.Series, where: str) -> str:
+    what = f"{row['operator']!r} / {row['site']!r} / {row['status']!r}"
+    date = f"dated {row['as_of']}" if isinstance(row["as_of"], str) and row["as_of"] else "undated"
+    a, b = float(row["capacity_mw"]), float(first["capacity_mw"])
+    if a == b or (math.isnan(a) and math.isnan(b)):
+        return (f"expected each operator, site, status and date once, got {what} {date} again (first in {where}); "
+                "remove the repeat")
+    return (f"expected one figure per operator, site, status and date, got {a:g} MW here and {b:g} MW in {where}, "
+            f"both {what} {date}; keep the right figure, or give each its own as_of date (older figures are the site's history)")
+
+
+def duplicates_across_files(records: list[Records], *, skip_invalid: bool = False) -> list[Records]:
+    """The same site in two files (same facility_id, or same operator, site, status and date): a located
+    problem on the later file's row naming the first file's, so that files given together never count a
+    site twice. Raises :class:`DataError` with every repeat unless ``skip_invalid``, which rejects the
+    later rows (listed and counted like any invalid row)."""
+    if len(records) < 2:
+        return records
+    seen_id: dict[str, tuple[str, int, int]] = {}
+    seen_key: dict[str, tuple[str, int, int]] = {}
+    problems: list[dict[int, list[Problem]]] = [{} for _ in records]
+    for n, rec in enumerate(records):
+        frame = rec.frame
+        keys = site_date_key(frame)
+        mine_id: dict[str, tuple[str, int, int]] = {}
+        mine_key: dict[str, tuple[str, int, int]] = {}
+        for i in frame.index:
+            here = (str(frame.at[i, SOURCE_FILE]), int(frame.at[i, LINE]), n)
+            fid = frame.at[i, "facility_id"]
+            if isinstance(fid, str) and fid in seen_id:
+                file, line, _ = seen_id[fid]
+                problems[n].setdefault(i, []).append(Problem(here[0], here[1], "facility_id", (
+                    f"expected each facility_id once across the files given, got {fid!r} again (first in {file}:{line}); "
+                    "is the same file given twice, or a site in two files? remove one of them")))
+            elif isinstance(fid, str):
+                mine_id.setdefault(fid, here)
+            key = keys[i]
+            if isinstance(key, str) and key in seen_key:
+                file, line, m = seen_key[key]
+                first_row = records[m].frame.loc[(records[m].frame[LINE] == line).idxmax()]
+                message = _repeat_message(frame.loc[i], first_row, f"{file}:{line}")
+                problems[n].setdefault(i, []).append(Problem(here[0], here[1], "site", message + " (the same site in two files)"))
+            elif isinstance(key, str):
+                mine_key.setdefault(key, here)
+        for k, v in mine_id.items():
+            seen_id.setdefault(k, v)
+        for k, v in mine_key.items():
+            seen_key.setdefault(k, v)
+    if not any(problems):
+        return records
+    if not skip_invalid:
+        raise DataError(sorted((p for d in problems for ps in d.values() for p in ps), key=lambda p: (p.file, p.line or 0, p.column or "")))
+    out = []
+    for rec, found in zip(records, problems):
+        if not found:
+            out.append(rec)
+            continue
+        moved = finish(rec.frame, found, skip_invalid=True)
+        out.append(Records(frame=moved.frame, rejected=pd.concat([rec.rejected, moved.rejected], ignore_index=True),
+                           rows_read=rec.rows_read, notes=rec.notes, problems=rec.problems + moved.problems))
+    return out
 
 
 def _repeats(key: pd.Series, lines: pd.Series) -> list[tuple[int, int]]:
