@@ -57,7 +57,7 @@ def test_summary_json_conserves_capacity() -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     rec = doc["reconciliation"]
-    total = sum(r["capacity_mw"] for r in doc["rows"])
+    total = sum(r["capacity_mw"] or 0.0 for r in doc["rows"])  # None: a region with only other statuses
     assert total == pytest.approx(rec["capacity_mw_mapped"])
     filtered = sum(f["capacity_mw"] for f in rec["filtered"])
     assert rec["capacity_mw_read"] == pytest.approx(rec["capacity_mw_mapped"] + filtered)

@@ -203,7 +203,7 @@ BROKEN = [
     ("wrong_unit.csv", 2, "capacity_mw", r"got '300,000' = 300,000 MW.*is it in kW"),
     ("bad_latitude.csv", 2, "latitude", r"expected a latitude within \[-90, 90\], got '123.4'"),
     ("duplicate_ids.csv", 3, "facility_id", r"expected a unique facility_id, got 'r1' again \(first on line 2\)"),
-    ("duplicate_site.csv", 3, "site", r"expected one current row per operator, site and status.*first on line 2"),
+    ("duplicate_site.csv", 3, "site", r"expected one figure per operator, site, status and date, got 120 MW here and 100 MW in line 2"),
     ("shares_over_100.csv", 2, "share_%", r"shares of pool 'BTC.com' in 2020-04 \(worldwide\) to sum to at most 100%, got 105.00%"),
     ("bad_dates.csv", 2, "as_of", r"not after today"),
     ("bad_dates.csv", 3, "as_of", r"expected an as-of date as YYYY-MM or YYYY-MM-DD \(or YYYY\), got 'sometime'"),

@@ -93,7 +93,7 @@ def test_pipeline_accounts_for_every_row(admin1: gpd.GeoDataFrame, gazetteer: Ga
     mapped = map_facilities(_records(frame), admin1, gazetteer=gazetteer, skip_invalid=True, filters=Filters(statuses=("operational",)))
     rec = mapped.reconciliation
     assert (rec.rows_read, rec.rows_mapped, rec.mw_read, rec.mw_mapped) == (4, 1, 187.0, 100.0)
-    assert dict(zip(rec.filtered["filter"], rec.filtered["capacity_mw"])) == {"history (older figures)": 50.0, "status": 30.0}
+    assert dict(zip(rec.filtered["filter"], rec.filtered["capacity_mw"])) == {"superseded by a newer figure": 50.0, "status planned": 30.0}
     assert rec.rejected["line"].tolist() == [4] and rec.balanced
     with pytest.raises(DataError, match="f.csv:4:latitude: the coordinates"):
         map_facilities(_records(frame), admin1, gazetteer=gazetteer)
@@ -168,11 +168,14 @@ def test_capacity_by_month_is_the_state_as_of_each_month(admin1: gpd.GeoDataFram
     mapped = map_facilities(_records(frame), admin1, gazetteer=gazetteer, filters=Filters(statuses=("operational",)))
     monthly = capacity_by_month(mapped, gazetteer=gazetteer)
     got = {(r.month, r.iso_3166_2): r.value for r in monthly.itertuples(index=False)}
-    assert got == {
-        ("2021-01", "CA-QC"): 96.0,
+    # every month from the first to the last counted figure (the planned site is not counted: not past 2022-10)
+    assert sorted({m for m, _ in got}) == [f"{y}-{m:02d}" for y in (2021, 2022) for m in range(1, 13)][:22]
+    assert {k: v for k, v in got.items() if k[0] in ("2021-01", "2022-03", "2022-04", "2022-09", "2022-10")} == {
+        ("2021-01", "CA-QC"): 96.0, ("2022-03", "CA-QC"): 96.0,
         ("2022-04", "CA-QC"): 96.0, ("2022-04", "US-TX"): 400.0,
+        ("2022-09", "CA-QC"): 96.0, ("2022-09", "US-TX"): 400.0,
         ("2022-10", "CA-QC"): 96.0, ("2022-10", "US-TX"): 700.0,
-        ("2023-01", "CA-QC"): 96.0, ("2023-01", "US-TX"): 700.0,  # the planned site stays filtered out
     }
+    assert ("2022-03", "US-TX") not in got  # no site there yet: no data, not zero
     # The last month is the current map.
     assert summarize(mapped.facilities, by="region").set_index("iso_3166_2")["capacity_mw"].to_dict() == {"US-TX": 700.0, "CA-QC": 96.0}

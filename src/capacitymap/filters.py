@@ -161,8 +161,12 @@ def _superseded(frame: pd.DataFrame) -> pd.Series:
     date = frame["as_of"].fillna("")
     site = frame["operator"].str.casefold() + "\x1f" + frame["site"].str.casefold()
     key = site + "\x1f" + frame["status"].astype(str)
-    newest = date.groupby(key, sort=False).transform("max")
-    old = date < newest
+    # the newest date wins; on the same date a row not marked history beats one that is (the reader refuses
+    # two unmarked rows of one date, so this only decides frames built by hand)
+    history = frame["history"].fillna(False).astype(bool) if "history" in frame else pd.Series(False, index=frame.index)
+    rank = date + history.map({True: "\x00", False: "\x01"})
+    newest = rank.groupby(key, sort=False).transform("max")
+    old = rank < newest
     closed = frame["status"] == "closed"
     if closed.any():
         closing = date.where(closed).groupby(site).transform("max")
