@@ -17,6 +17,7 @@ import pandas as pd
 from capacitymap import io
 from capacitymap.errors import DataError, Problem
 from capacitymap.filters import Area, Filters
+from capacitymap.io.facilities import duplicates_across_files
 from capacitymap.join import assign_regions
 from capacitymap.pipeline import CapacityChange, Every, MappedFacilities, capacity_change, capacity_steps, map_facilities
 from capacitymap.regions import Gazetteer, default_gazetteer
@@ -143,7 +144,15 @@ def validate(
     warnings: list[Problem] = []
     notes: list[Problem] = []
     rows = 0
+    given: dict[str, str] = {}
+    facility_files: list[io.Records] = []
     for path in files:
+        real = os.path.realpath(path)
+        if real in given:
+            problems.append(Problem(str(path), None, None, f"expected each file once, got it again (also given as {given[real]}); "
+                                    "a file given twice would count its rows twice: give it once"))
+            continue
+        given[real] = str(path)
         try:
             parsed = io.read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
         except DataError as exc:
@@ -154,9 +163,14 @@ def validate(
             problems.extend(records.problems)
             notes.extend(records.notes)
             if this_kind == "facilities" and len(records.frame):
+                facility_files.append(records)
                 joined = assign_regions(records.frame, b.admin1, strict=strict)
                 problems.extend(p for ps in joined.problems.values() for p in ps)
                 warnings.extend(joined.warnings)
+    try:  # the same site in two files would be counted twice when they are mapped together
+        duplicates_across_files(facility_files)
+    except DataError as exc:
+        problems.extend(exc.problems)
     problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
     return ValidationReport(rows=rows, problems=problems, warnings=warnings, notes=notes)
 
