@@ -22,7 +22,12 @@ from hypothesis import strategies as st
 from capacitymap import api
 from capacitymap.errors import DataError
 from capacitymap.filters import Filters
-from capacitymap.pipeline import StepError, capacity_change, capacity_steps, steps_between
+from capacitymap.pipeline import (
+    StepError,
+    capacity_change,
+    capacity_steps,
+    steps_between,
+)
 from capacitymap.render import MapSpec, render_html
 from capacitymap.summary import summarize
 
@@ -37,7 +42,7 @@ def b() -> api.Boundaries:
     return api.Boundaries.shipped()
 
 
-def lines(rec) -> dict[str, tuple[int, float]]:  # noqa: ANN001
+def lines(rec) -> dict[str, tuple[int, float]]:
     return {r.filter: (int(r.rows), round(float(r.capacity_mw), 6)) for r in rec.filtered.itertuples(index=False)}
 
 
@@ -242,7 +247,7 @@ def test_row_order_never_changes_a_byte(b: api.Boundaries, tmp_path_factory: pyt
     shuffled.write_text(_shuffled(order), encoding="utf-8")
     pages, tables = [], []
     for path in (plain, shuffled):
-        made = api.map_files([path], MapSpec(preset="north-america", coverage_note="fixed"), boundaries=b)
+        made = api.map_files([path], MapSpec(preset="north-america"), boundaries=b)
         pages.append(render_html(made.build()))
         tables.append(api.summarize_facilities(path, boundaries=b).table.to_csv())
     assert pages[0] == pages[1] and tables[0] == tables[1]
@@ -255,3 +260,29 @@ def test_sums_are_exact_whatever_the_order() -> None:
     forward = summarize(frame, by="region")["capacity_mw"].iloc[0]
     backward = summarize(frame.iloc[::-1], by="region")["capacity_mw"].iloc[0]
     assert forward == backward == math.fsum([0.1, 0.2, 0.3, 1e16])
+
+
+@pytest.mark.parametrize("view", [{}, {"by_month": True}, {"change": ("2022-12", "2025-01")}])
+def test_the_shipped_file_reversed_gives_the_same_page(b: api.Boundaries, tmp_path: Path, view: dict) -> None:
+    text = NA.read_text(encoding="utf-8").splitlines()
+    reversed_file = tmp_path / "reversed.csv"
+    reversed_file.write_text("\n".join([text[0], *text[:0:-1]]) + "\n", encoding="utf-8")
+    pages = [render_html(api.map_files([path], MapSpec(preset="north-america"), boundaries=b, **view).build())
+             for path in (NA, reversed_file)]
+    assert pages[0] == pages[1]
+
+
+def test_a_site_reported_at_zero_is_removed_and_its_region_is_zero_not_no_data(b: api.Boundaries, tmp_path: Path) -> None:
+    path = tmp_path / "closure.csv"
+    path.write_text("operator,site,region,country,capacity_mw,status,as_of\n"
+                    "Hut,Drumheller,AB,CA,18.7,operational,2018-03\nHut,Drumheller,AB,CA,0,operational,2024-05\n"
+                    "Hut,Medicine Hat,AB,CA,40,operational,2024-02\n", encoding="utf-8")
+    mapped = api.load_facilities(path, boundaries=b)
+    change = capacity_change(mapped, "2023-12", "2024-06", gazetteer=b.gazetteer)
+    assert change.facilities.set_index("site")["change"].to_dict() == {"Drumheller": "removed", "Medicine Hat": "added"}
+    assert change.facilities.set_index("site").loc["Drumheller", ["capacity_mw", "capacity_change_mw"]].tolist() == [18.7, -18.7]
+    assert change.values.set_index("iso_3166_2")["value"].to_dict() == {"CA-AB": pytest.approx(21.3)}
+    steps = capacity_steps(api.load_facilities(path, boundaries=b, filters=Filters(operators=("Hut",), regions=("AB",))),
+                           gazetteer=b.gazetteer, every="quarter")
+    zero = api.load_facilities(path, boundaries=b, filters=Filters(as_of="2024-06", min_mw=None))
+    assert sorted(zero.facilities["capacity_mw"]) == [0.0, 40.0] and steps.steps[-1] == "2024-Q2"

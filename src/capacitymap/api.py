@@ -19,7 +19,15 @@ from capacitymap.errors import DataError, Problem
 from capacitymap.filters import Area, Filters
 from capacitymap.io.facilities import duplicates_across_files
 from capacitymap.join import assign_regions
-from capacitymap.pipeline import CapacityChange, Every, MappedFacilities, capacity_change, capacity_steps, map_facilities
+from capacitymap.pipeline import (
+    CapacityChange,
+    Every,
+    MappedFacilities,
+    StepError,
+    capacity_change,
+    capacity_steps,
+    map_facilities,
+)
 from capacitymap.regions import Gazetteer, default_gazetteer
 from capacitymap.summary import By, summarize, summarize_change
 
@@ -305,6 +313,9 @@ def map_files(
                            warnings, steps.last.reconciliation)
         return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1),
                        warnings, mapped.reconciliation)
+    if by_month or by_quarter or change is not None:
+        raise StepError("expected facility files only with --by-month, --by-quarter or --change (capacity over time), got "
+                        "hashrate files too; hashrate maps step by the months of their records: use --month/--months")
     level = preset_level(spec.preset)
     result = _estimate(parsed["hashrate"].frame, hashrate, b, level=level, today=today)
     chosen = metric or ("hashrate_ehs" if hashrate.network_hashrate else "share")

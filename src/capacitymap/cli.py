@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -103,7 +104,7 @@ def _print_problems(problems: list[Any], *, err: bool = True) -> None:
 def _format_table(frame: Any) -> str:
     shown = frame.copy()
     if "share" in shown:
-        shown["share"] = (shown["share"] * 100).map(lambda v: "" if v != v else f"{v:.2f}%")
+        shown["share"] = (shown["share"] * 100).map(lambda v: "" if math.isnan(v) else f"{v:.2f}%")
     return shown.to_string(index=False, na_rep="")
 
 

@@ -20,7 +20,15 @@ import geopandas as gpd
 import pandas as pd
 
 from capacitymap.errors import CapacityMapError, Problem
-from capacitymap.filters import PIPELINE_STATUSES, STATUS_FILTER, Area, Filters, apply_filters, status_label, step_end
+from capacitymap.filters import (
+    PIPELINE_STATUSES,
+    STATUS_FILTER,
+    Area,
+    Filters,
+    apply_filters,
+    status_label,
+    step_end,
+)
 from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
 from capacitymap.regions import Gazetteer
@@ -150,7 +158,8 @@ class CapacityChange:
     ``values``: ``iso_3166_2``, ``value`` (MW at ``end`` minus MW at ``start``; negative when capacity
     went), ``capacity_mw_start``, ``capacity_mw_end``, ``sites_added``, ``sites_removed``; one row per region
     with a counted site at either date. ``facilities``: every site that changed, with ``change`` (added,
-    removed, grown, shrunk), ``capacity_change_mw`` (signed) and ``capacity_mw`` (the newer figure, the
+    removed, grown, shrunk; a site whose figure is 0 MW is not running: going to 0 is "removed"),
+    ``capacity_change_mw`` (signed) and ``capacity_mw`` (the newer figure, the
     older for a removed site). ``at_start``/``at_end``: the counted rows at each date. ``mapped``: every row
     accounted for (mapped = used at either date).
     """
@@ -272,15 +281,17 @@ def capacity_change(mapped: MappedFacilities, start: str, end: str, *, gazetteer
     both = left.merge(right, on=keys, how="outer", suffixes=("_a", "_b"), indicator=True)
     mw_a = both["capacity_mw_a"].fillna(0.0)
     mw_b = both["capacity_mw_b"].fillna(0.0)
+    # a site at 0 MW (a source saying it closed or stopped) is there for the totals but not as a site running
+    running_a = (both["_merge"] != "right_only") & (mw_a > 0)
+    running_b = (both["_merge"] != "left_only") & (mw_b > 0)
     change = pd.Series("unchanged", index=both.index, dtype=object)
-    change[both["_merge"] == "right_only"] = "added"
-    change[both["_merge"] == "left_only"] = "removed"
-    present = both["_merge"] == "both"
-    change[present & (mw_b > mw_a)] = "grown"
-    change[present & (mw_b < mw_a)] = "shrunk"
+    change[~running_a & running_b] = "added"
+    change[running_a & ~running_b] = "removed"
+    change[running_a & running_b & (mw_b > mw_a)] = "grown"
+    change[running_a & running_b & (mw_b < mw_a)] = "shrunk"
     rows = []
     for i in both.index[change != "unchanged"]:
-        side = "_a" if change[i] == "removed" else "_b"
+        side = "_a" if change[i] == "removed" or both.at[i, "_merge"] == "left_only" else "_b"
         row = {c[: -len(side)]: both.at[i, c] for c in both.columns if c.endswith(side)}
         row.update({"status": both.at[i, "status"], "change": change[i], "capacity_change_mw": float(mw_b[i] - mw_a[i])})
         rows.append(row)
