@@ -128,7 +128,8 @@ def test_the_same_site_in_two_files_is_located_in_both(tmp_path: Path) -> None:
     shutil.copy(FILE, b)
     result = CliRunner().invoke(main, ["summary", str(a), str(b)])
     assert result.exit_code == 1
-    assert f"{b}:2:site: expected each operator, site, status and date once, got 'Alpha Mining' / 'Rockdale' / 'operational' dated 2022-01 again (first in {a}:2)" in result.output
+    assert (f"{b}:2:site: expected each operator, site, status and date once, got 'Alpha Mining' / 'Rockdale' / 'operational' "
+            f"dated 2022-01 again (first in {a}:2)") in result.output
     assert "10 problem(s); nothing was written." in result.output
     twice = CliRunner().invoke(main, ["summary", str(a), str(a)])
     assert twice.exit_code == 1 and f"{a}: expected each file once, got it again" in twice.output

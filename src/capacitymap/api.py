@@ -120,8 +120,10 @@ def summarize_facilities(
     boundaries: Boundaries | None = None,
     **options: object,
 ) -> FacilitySummary:
-    """Totals by region, operator or country of the counted facilities, one column per status; or, with
-    ``change=(FROM, TO)``, the change in counted capacity between the two dates."""
+    """Totals by region, operator or country of the counted facilities, one column per status.
+
+    With ``change=(FROM, TO)``: the change in counted capacity between the two dates instead.
+    """
     b = boundaries or Boundaries.shipped()
     mapped = load_facilities(files, boundaries=b, **options)  # type: ignore[arg-type]
     if change is not None:
@@ -274,14 +276,17 @@ def map_files(
     change: tuple[str, str] | None = None,
     today: dt.date | None = None,
 ) -> MadeMap:
-    """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
+    """Make the map of FILES: a capacity map, a hashrate map, or a hashrate map with facility markers.
+
+    Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
     hashrate map with the facilities as markers.
 
     A capacity map counts ``filters.statuses`` (operational by default) and shows the other pipeline
     statuses apart; facilities outside the preset's area are left out under their own reconciliation line.
     ``by_month``/``by_quarter`` give it a slider of capacity at every step from the first to the last dated
     figure; ``change=(FROM, TO)`` draws the change between two dates; ``hashrate.month`` on a capacity map
-    draws that date."""
+    draws that date.
+    """
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level

@@ -86,6 +86,7 @@ class Reconciliation:
         return (int(hit["rows"].sum()), float(hit["capacity_mw"].sum())) if len(hit) else (0, 0.0)
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready: the counts, one entry per filter line and per rejected row, and whether it balances."""
         return {
             "rows_read": self.rows_read,
             "capacity_mw_read": round(self.mw_read, 6),
@@ -129,6 +130,7 @@ class MappedFacilities:
 
     @property
     def status_label(self) -> str:
+        """How titles and tables name what is counted: ``"operational + under construction"``."""
         return status_label(self.filters.statuses)
 
     @property
@@ -140,9 +142,12 @@ class MappedFacilities:
 
 @dataclass(frozen=True)
 class CapacitySteps:
-    """Capacity at every step: ``values`` (``iso_3166_2``, ``value``, ``month``, ``sites``), and the long
+    """Capacity at every step.
+
+    ``values`` (``iso_3166_2``, ``value``, ``month``, ``sites``), and the long
     ``facilities`` and ``pipeline`` frames (one row per site per step, with ``month``). ``last`` is the
-    last step's state with its reconciliation (what the map shows when it opens on the last step)."""
+    last step's state with its reconciliation (what the map shows when it opens on the last step).
+    """
 
     steps: list[str]
     values: pd.DataFrame
@@ -305,7 +310,7 @@ def capacity_change(mapped: MappedFacilities, start: str, end: str, *, gazetteer
     values["value"] = values["capacity_mw_end"] - values["capacity_mw_start"]
     counts = sites.groupby(["iso_3166_2", "change"]).size().unstack(fill_value=0) if len(sites) else pd.DataFrame()
     for what in ("added", "removed"):
-        values[f"sites_{what}"] = values["iso_3166_2"].map(counts[what] if what in counts else {}).fillna(0).astype("int64")
+        values[f"sites_{what}"] = values["iso_3166_2"].map(counts.get(what, {})).fillna(0).astype("int64")
     values = values.sort_values("iso_3166_2", ignore_index=True)[
         ["iso_3166_2", "value", "capacity_mw_start", "capacity_mw_end", "sites_added", "sites_removed"]]
     # every row accounted for: used at either date, or filtered for the reason the end date left it out
@@ -346,7 +351,8 @@ def _filter_lines(removed: pd.DataFrame | None) -> pd.DataFrame:
         return pd.DataFrame({"filter": pd.Series(dtype=object), "rows": pd.Series(dtype="int64"), "capacity_mw": pd.Series(dtype="float64")})
     rows = removed.groupby("filter", sort=True).size()
     mw = fsum_by(removed, "filter", "capacity_mw")
-    return pd.DataFrame({"filter": rows.index.astype(str), "rows": rows.to_numpy(dtype="int64"), "capacity_mw": mw.reindex(rows.index).to_numpy(dtype="float64")})
+    return pd.DataFrame({"filter": rows.index.astype(str), "rows": rows.to_numpy(dtype="int64"),
+                         "capacity_mw": mw.reindex(rows.index).to_numpy(dtype="float64")})
 
 
 def _canonical(frame: pd.DataFrame) -> gpd.GeoDataFrame:

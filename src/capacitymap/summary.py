@@ -27,7 +27,9 @@ def status_column(status: str) -> str:
 
 
 def summarize(facilities: pd.DataFrame, *, by: By, others: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per group: ``capacity_mw`` (the statuses counted, added up), ``facilities`` (rows counted), ``share``
+    """Totals per group of the statuses counted, and each status in its own column.
+
+    Per group: ``capacity_mw`` (the statuses counted, added up), ``facilities`` (rows counted), ``share``
     (fraction of the counted MW), then one ``<status>_mw`` column per status present, counted or not.
 
     ``others`` are the rows of statuses not counted (e.g. the pipeline): they get their own columns and
@@ -53,8 +55,11 @@ def summarize(facilities: pd.DataFrame, *, by: By, others: pd.DataFrame | None =
 
 
 def summarize_change(at_start: pd.DataFrame, at_end: pd.DataFrame, sites: pd.DataFrame, *, by: By) -> pd.DataFrame:
-    """Per group: ``capacity_mw_start``, ``capacity_mw_end``, ``capacity_change_mw`` (end minus start), and the
-    number of sites ``added``, ``removed``, ``grown``, ``shrunk``; largest change first."""
+    """The change per group between two dates, largest first.
+
+    ``capacity_mw_start``, ``capacity_mw_end``, ``capacity_change_mw`` (end minus start), and the
+    number of sites ``added``, ``removed``, ``grown``, ``shrunk``; largest change first.
+    """
     keys = _KEYS[by]
     a, b, s = (_fill_keys(f, keys) for f in (at_start, at_end, sites))
     groups = pd.concat([a[keys], b[keys]]).drop_duplicates().sort_values(keys, ignore_index=True)

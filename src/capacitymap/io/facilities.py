@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+
 import numpy as np
 import pandas as pd
 
@@ -184,10 +185,12 @@ def _repeat_message(row: pd.Series, first: pd.Series, where: str) -> str:
 
 
 def duplicates_across_files(records: list[Records], *, skip_invalid: bool = False) -> list[Records]:
-    """The same site in two files (same facility_id, or same operator, site, status and date): a located
-    problem on the later file's row naming the first file's, so that files given together never count a
-    site twice. Raises :class:`DataError` with every repeat unless ``skip_invalid``, which rejects the
-    later rows (listed and counted like any invalid row)."""
+    """Report the same site in two files: same facility_id, or same operator, site, status and date.
+
+    A located problem on the later file's row names the first file's, so that files given together never
+    count a site twice. Raises :class:`DataError` with every repeat unless ``skip_invalid``, which rejects the
+    later rows (listed and counted like any invalid row).
+    """
     if len(records) < 2:
         return records
     seen_id: dict[str, tuple[str, int, int]] = {}
