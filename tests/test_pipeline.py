@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from capacitymap import api
 from capacitymap.errors import DataError
-from capacitymap.filters import Filters
+from capacitymap.filters import Filters, step_end
 from capacitymap.pipeline import (
     StepError,
     capacity_change,
@@ -286,3 +286,16 @@ def test_a_site_reported_at_zero_is_removed_and_its_region_is_zero_not_no_data(b
                            gazetteer=b.gazetteer, every="quarter")
     zero = api.load_facilities(path, boundaries=b, filters=Filters(as_of="2024-06", min_mw=None))
     assert sorted(zero.facilities["capacity_mw"]) == [0.0, 40.0] and steps.steps[-1] == "2024-Q2"
+
+
+@pytest.mark.parametrize(("path", "preset", "every"), [(FILE, "north-america", "month"), (NA, "us", "quarter"), (NA, "canada", "month")])
+def test_every_step_is_the_map_of_that_date(b: api.Boundaries, path: Path, preset: str, every: str) -> None:
+    area = api.preset_area(preset)
+    steps = capacity_steps(api.load_facilities(path, boundaries=b, area=area), gazetteer=b.gazetteer, every=every)  # type: ignore[arg-type]
+    for step in steps.steps[::5] + steps.steps[-1:]:
+        one = api.load_facilities(path, boundaries=b, area=area, filters=Filters(as_of=step_end(step)))
+        assert steps.facilities[steps.facilities["month"] == step].drop(columns="month").reset_index(drop=True).equals(one.facilities)
+        assert steps.pipeline[steps.pipeline["month"] == step].drop(columns="month").reset_index(drop=True).equals(one.pipeline)
+        here = steps.values[steps.values["month"] == step]
+        assert by_region(here) == by_region(api.map_files([path], MapSpec(preset=preset), boundaries=b,
+                                                          filters=Filters(as_of=step_end(step))).layers.values)

@@ -28,6 +28,8 @@ __all__ = [
     "STATUS_FILTER",
     "status_label",
     "step_end",
+    "dated_after",
+    "superseded",
 ]
 
 #: What a capacity figure counts unless asked otherwise: energized capacity.
@@ -133,8 +135,8 @@ def apply_filters(
 
     if dated:
         if filters.as_of:
-            drop(frame["as_of"].fillna("").map(lambda d: _after(d, step_end(filters.as_of))), f"dated after {filters.as_of}")
-        drop(_superseded(frame), SUPERSEDED)
+            drop(frame["as_of"].fillna("").map(lambda d: dated_after(d, step_end(filters.as_of))), f"dated after {filters.as_of}")
+        drop(superseded(frame), SUPERSEDED)
     if filters.operators:
         drop(~_operator_mask(frame, facilities, filters.operators), "operator")
     if filters.regions:
@@ -154,7 +156,7 @@ def apply_filters(
     return frame, gone.sort_values([SOURCE_FILE, LINE], kind="stable")
 
 
-def _superseded(frame: pd.DataFrame) -> pd.Series:
+def superseded(frame: pd.DataFrame) -> pd.Series:
     """Rows that are not the newest figure of their operator/site/status, or that a site's closing ends."""
     if not len(frame):
         return pd.Series(False, index=frame.index)
@@ -189,7 +191,7 @@ def _inside(frame: pd.DataFrame, area: Area) -> pd.Series:
     return pd.Series(True, index=frame.index)
 
 
-def _after(date: str, cutoff: str) -> bool:
+def dated_after(date: str, cutoff: str) -> bool:
     """Whether ``date`` starts after the period ``cutoff`` covers (both ISO text of any precision)."""
     n = min(len(date), len(cutoff))
     return bool(date) and date[:n] > cutoff[:n]

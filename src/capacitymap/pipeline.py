@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from capacitymap.errors import CapacityMapError, Problem
@@ -26,8 +27,10 @@ from capacitymap.filters import (
     Area,
     Filters,
     apply_filters,
+    dated_after,
     status_label,
     step_end,
+    superseded,
 )
 from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
@@ -247,10 +250,12 @@ def capacity_steps(mapped: MappedFacilities, *, gazetteer: Gazetteer, every: Eve
     cannot be placed in time and are left out under their own reconciliation line. ``--as-of`` ends the steps.
     """
     placed = mapped.placed if mapped.placed is not None else mapped.facilities
-    dated = placed[placed["as_of"].notna()]
-    span, _ = apply_filters(dated, mapped.filters, gazetteer=gazetteer, area=mapped.area, dated=False)
+    dated = placed[placed["as_of"].notna()].reset_index(drop=True)
+    # operator, region, size, area and status are facts of each row, the same at every date: worked out once
+    static, removed = apply_filters(dated, mapped.filters, gazetteer=gazetteer, area=mapped.area, dated=False)
+    span = static
     if mapped.filters.as_of:
-        span = span[~span["as_of"].map(lambda d: d[:len(step_end(mapped.filters.as_of))] > step_end(mapped.filters.as_of)[:len(d)])]
+        span = span[~span["as_of"].map(lambda d: dated_after(d, step_end(mapped.filters.as_of)))]
     if not len(span):
         raise StepError(f"expected dated figures ({mapped.status_label}) to step through, got none; "
                         "fill in as_of, or draw one date without --by-month/--by-quarter")
@@ -258,16 +263,40 @@ def capacity_steps(mapped: MappedFacilities, *, gazetteer: Gazetteer, every: Eve
     if mapped.filters.as_of and step_end(mapped.filters.as_of) < last_date[:7]:
         last_date = step_end(mapped.filters.as_of)
     steps = steps_between(min(span["as_of"]), last_date, every)
-    values, sites, pipes = [], [], []
-    state = mapped
+    counted = dated.index.isin(static.index)
+    others = removed.index[removed["filter"].str.startswith(STATUS_FILTER) & removed["status"].isin(PIPELINE_STATUSES)]
+    pipeline_rows = dated.index.isin(others)
+    # what changes with the date: which figures are known, and which of them is each site's newest
+    light = pd.DataFrame({c: dated[c].astype(object) for c in ("operator", "site", "status", "as_of")})
+    if "history" in dated:
+        light["history"] = dated["history"].fillna(False).astype(bool)
+    rank = _canonical_rank(dated)
+    regions = dated["iso_3166_2"].astype(str).to_numpy()
+    mw = dated["capacity_mw"].to_numpy(dtype="float64")
+    values, site_rows, site_steps, pipe_rows, pipe_steps = [], [], [], [], []
     for step in steps:
-        state = _at(mapped, step_end(step), gazetteer=gazetteer, undated=False)
-        values.append(_region_values(state.facilities).assign(month=step))
-        sites.append(state.facilities.assign(month=step))
-        pipes.append(state.pipeline.assign(month=step))
-    last = replace(state, as_of=steps[-1])
-    return CapacitySteps(steps, pd.concat(values, ignore_index=True)[["iso_3166_2", "value", "month", "sites"]],
-                         _geo(pd.concat(sites, ignore_index=True)), _geo(pd.concat(pipes, ignore_index=True)), last)
+        cutoff = step_end(step)
+        known = ~light["as_of"].map(lambda d, c=cutoff: dated_after(d, c)).to_numpy(dtype=bool)
+        current = known.copy()
+        current[known] = ~superseded(light[known]).to_numpy(dtype=bool)
+        kept = sorted(np.flatnonzero(current & counted), key=lambda i: rank[i])
+        pipe = sorted(np.flatnonzero(current & pipeline_rows), key=lambda i: rank[i])
+        site_rows += kept
+        site_steps += [step] * len(kept)
+        pipe_rows += pipe
+        pipe_steps += [step] * len(pipe)
+        by_region: dict[str, list[float]] = {}
+        for i in kept:
+            by_region.setdefault(regions[i], []).append(mw[i])
+        values += [(code, math.fsum(v), step, len(v)) for code, v in sorted(by_region.items())]
+    last = replace(_at(mapped, step_end(steps[-1]), gazetteer=gazetteer, undated=False), as_of=steps[-1])
+    table = pd.DataFrame(values, columns=["iso_3166_2", "value", "month", "sites"]).astype({"value": "float64", "sites": "int64"})
+    return CapacitySteps(steps, table, _long(dated, site_rows, site_steps), _long(dated, pipe_rows, pipe_steps), last)
+
+
+def _long(frame: pd.DataFrame, rows: list[int], steps: list[str]) -> gpd.GeoDataFrame:
+    out = frame.drop(columns=[c for c in _OUT_COLUMNS_DROPPED if c in frame.columns]).iloc[rows].reset_index(drop=True)
+    return _geo(out.assign(month=pd.Series(steps, dtype=object)))
 
 
 def capacity_by_month(mapped: MappedFacilities, *, gazetteer: Gazetteer) -> pd.DataFrame:
@@ -358,10 +387,17 @@ def _filter_lines(removed: pd.DataFrame | None) -> pd.DataFrame:
 def _canonical(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """One order whatever the input order: region, operator, site, status, date (the key of a row)."""
     out = frame.drop(columns=[c for c in _OUT_COLUMNS_DROPPED if c in frame.columns])
-    order = pd.DataFrame({"r": out["iso_3166_2"].astype(str), "o": out["operator"].str.casefold(), "s": out["site"].str.casefold(),
-                          "t": out["status"].astype(str), "d": out["as_of"].fillna("").astype(str)}, index=out.index)
-    out = out.loc[order.sort_values(["r", "o", "s", "t", "d"], kind="stable").index].reset_index(drop=True)
-    return _geo(out)
+    order = np.argsort(_canonical_rank(out), kind="stable")
+    return _geo(out.iloc[order].reset_index(drop=True))
+
+
+def _canonical_rank(frame: pd.DataFrame) -> np.ndarray:
+    """Each row's place in the canonical order (region, operator, site, status, date; all case-folded)."""
+    keys = list(zip(frame["iso_3166_2"].astype(str), frame["operator"].str.casefold(), frame["site"].str.casefold(),
+                    frame["status"].astype(str), frame["as_of"].fillna("").astype(str)))
+    rank = np.empty(len(keys), dtype="int64")
+    rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+    return rank
 
 
 def _geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
