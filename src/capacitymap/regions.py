@@ -214,6 +214,8 @@ class Gazetteer:
         for alias, code in (*REGION_ALIASES.items(), *AP_ABBREVIATIONS.items()):
             if ("admin1", code) in self._places:
                 self._index[normalize_name(alias)].add(("admin1", code))
+                # As written, with its periods, an AP abbreviation is AP's: "Mo." is Missouri, "MO" also Morelos.
+                self._written[_as_written(alias)].add(("admin1", code))
         for key, hits in list(self._index.items()):
             stripped = strip_designators(key)
             if stripped != key:
