@@ -1,10 +1,17 @@
 """The region gazetteer: what people write ("Texas", "TX", "内蒙古", "Iran, Islamic Rep.") → canonical codes.
 
 Admin-1 regions resolve to ISO 3166-2 (``US-TX``); countries to ISO 3166-1 alpha-2 (``US``).
-Names are matched after folding case, accents, punctuation and white space. A name that fits more
-than one place raises :class:`AmbiguousRegionError` listing them; context (a country, or the level
-being joined) decides. An unknown name raises :class:`UnknownRegionError` with "did you mean"
-suggestions.
+Names are matched after folding case, accents, letters such as ø/æ/ð, apostrophes, punctuation and white
+space. The shipped layer carries Natural Earth's names and alternates, ISO 3166-2's names as pycountry ships
+them and their translations into each country's official languages (added at build time, so geolocation
+databases' "Khakasiya, Respublika" or "Almaty oblysy" are known as written); this module adds CCAF's and
+news spellings and AP's state abbreviations ("Tex.", "Calif.", "N.Y."). A name not known as written is
+looked up again without its generic designators ("Tatarstan Republic", "Krasnodar Krai").
+
+A name that fits more than one place raises :class:`AmbiguousRegionError` listing them; context (a country,
+or the level being joined) decides, and a place's own primary name (or its exact written form) beats another
+place's alternate. An unknown name raises :class:`UnknownRegionError` with "did you mean" suggestions of the
+asked country, ranked by whole-word similarity ("Pensilvania" -> Pennsylvania).
 """
 
 from __future__ import annotations
