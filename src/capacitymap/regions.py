@@ -348,14 +348,19 @@ class Gazetteer:
         similarity of the whole names (so "Pensilvania" gets Pennsylvania, not the Iowa, Illinois or Virginia
         that share a fragment with it), or of their words in any order, with and without designators.
         """
-        key = normalize_name(text)
+        return list(self._suggest(normalize_name(text), level, country, limit))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the gazetteer lives as long as the process; rows repeat names
+    def _suggest(self, key: str, level: Level | None, country: str | None, limit: int) -> tuple[str, ...]:
         if not key:
-            return []
-        candidates = [k for k in self._keys if self._in_scope(k, level, country)]
+            return ()
+        keys, bare_keys = self._candidates(level, country)
         bare = strip_designators(key)
         scored: dict[str, float] = {}
-        for query in dict.fromkeys((key, bare)):
-            for candidate, score, _ in process.extract(query, candidates, scorer=_similarity, limit=25, score_cutoff=_SUGGEST_CUTOFF):
+        searches = [(key, keys, fuzz.ratio), (key, keys, fuzz.token_sort_ratio), (bare, bare_keys, fuzz.ratio)]
+        for query, choices, scorer in searches:
+            for _, score, i in process.extract(query, choices, scorer=scorer, limit=25, score_cutoff=_SUGGEST_CUTOFF):
+                candidate = keys[i]
                 scored[candidate] = max(scored.get(candidate, 0.0), score)
         found: list[str] = []
         for candidate in sorted(scored, key=lambda k: (-scored[k], k)):
@@ -365,16 +370,19 @@ class Gazetteer:
                 found.append(label)
             if len(found) == limit:
                 break
-        return found
+        return tuple(found)
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _candidates(self, level: Level | None, country: str | None) -> tuple[list[str], list[str]]:
+        """The keys of the asked level and country, and the same keys without designators."""
+        keys = [k for k in self._keys if self._scoped(k, level, country)]
+        return keys, [strip_designators(k) for k in keys]
 
     def _scoped(self, key: str, level: Level | None, country: str | None) -> list[tuple[Level, str]]:
         return [
             h for h in self._index[key]
             if (level is None or h[0] == level) and (country is None or h[0] == "country" or self._places[h].country == country)
         ]
-
-    def _in_scope(self, key: str, level: Level | None, country: str | None) -> bool:
-        return bool(self._scoped(key, level, country))
 
     @staticmethod
     def _describe_scope(level: Level | None, country: str | None) -> str:
@@ -384,15 +392,6 @@ class Gazetteer:
 
 #: Suggestions score at least this (0-100) to be offered.
 _SUGGEST_CUTOFF = 70.0
-
-
-def _similarity(a: str, b: str, *, score_cutoff: float | None = None, **_: object) -> float:
-    """Edit similarity of two folded names, whole or word-sorted, and with designators stripped (0-100)."""
-    best = max(fuzz.ratio(a, b), fuzz.token_sort_ratio(a, b))
-    sb = strip_designators(b)
-    if sb != b:
-        best = max(best, fuzz.ratio(a, sb))
-    return best if score_cutoff is None or best >= score_cutoff else 0.0
 
 
 @lru_cache(maxsize=1)
