@@ -277,3 +277,26 @@ def test_real_layer_suggests_the_region_a_misspelling_resembles(text: str, first
 )
 def test_real_layer_resolves_ccaf_province_names(text: str, code: str) -> None:
     assert default_gazetteer().region(text, country="CN").code == code
+
+
+@pytest.mark.integration
+def test_names_benchmark_checks_names_against_the_regions_holding_their_points() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("names_benchmark", repo / "benchmarks" / "names.py")
+    names = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(names)
+    frame = pd.read_csv(repo / "tests" / "fixtures" / "messy" / "geolocated_points.csv", keep_default_na=False, na_values=[""])
+    out = names.measure(frame, "Avg Hashrate")
+    # Kota Kinabalu's point is 2 km off Sabah's coast: the join's 25 km rule puts it in Sabah.
+    assert sorted((iso3, name) for iso3, name, *_ in out["right"]) == [
+        ("KAZ", "Almaty"), ("KAZ", "Almaty oblysy"), ("MYS", "Sabah"), ("RUS", "Khakasiya, Respublika"), ("RUS", "Vologodskaya oblast'")]
+    assert [(w[0], w[1], w[2], w[3]) for w in out["wrong"]] == [("GEO", "Guria", "GE-TB", "GE-GU")]  # Tbilisi's coordinates
+    assert [(u[0], u[1], u[2], u[3]) for u in out["unknown"]] == [("USA", "Pensilvania", "US-PA", "Pennsylvania (US-PA)")]
+    assert out["ambiguous"] == []
+    assert out["out_of_scope"] == [("FRA", "Ile-de-France", 1)]
+    assert out["no_name"] == [("USA", "-", 1)]
