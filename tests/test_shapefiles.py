@@ -74,7 +74,7 @@ def test_geometries_valid_polygonal_non_empty_in_epsg4326(layer, admin1, admin0)
     assert not frame.geometry.is_empty.any()
     assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
     minx, miny, maxx, maxy = frame.total_bounds
-    assert -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+    assert minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
 
 
 @pytest.mark.integration

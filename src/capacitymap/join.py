@@ -130,7 +130,8 @@ def assign_regions(
         if code is None:
             continue
         if code not in by_code:
-            report(i, "region", f"expected a region of the boundary layer, got {code!r}, which it does not cover; use --boundaries with a layer that has it", hard=True)
+            report(i, "region", f"expected a region of the boundary layer, got {code!r}, which it does not cover; "
+                   "use --boundaries with a layer that has it", hard=True)
             continue
         if located[i] < 0:
             if has_point[i]:
@@ -159,7 +160,8 @@ def assign_regions(
     found_country = np.where(placed, region_country[np.maximum(located, 0)], None)
     for i in np.flatnonzero(placed & (country != None) & (country != found_country)):  # noqa: E711
         if i not in problems:
-            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({found_country[i]}); correct the country or the coordinates", hard=strict)
+            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({found_country[i]}); "
+                   "correct the country or the coordinates", hard=strict)
 
     at_point = placed & np.isin(placement, ["point", "nearest"])
     rep_points = shapely.get_coordinates(regions.geometry.representative_point().to_numpy())
