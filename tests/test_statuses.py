@@ -146,3 +146,11 @@ def test_validate_sees_what_summary_would_refuse(tmp_path: Path) -> None:
     assert run("validate", a).exit_code == 0  # history rows in one file are fine
     twice = run("validate", a, a)
     assert twice.exit_code == 1 and "expected each file once" in twice.output
+
+
+def test_change_with_another_date_is_a_usage_error(tmp_path: Path) -> None:
+    summary = CliRunner().invoke(main, ["summary", str(FILE), "--change", "2022-01:2023-02", "--as-of", "2022-06"])
+    assert summary.exit_code == 2 and "gives its own dates" in summary.output
+    render = CliRunner().invoke(main, ["render", str(FILE), "--preset", "us", "-o", str(tmp_path / "x.html"),
+                                       "--change", "2022-01:2023-02", "--month", "2022-06"])
+    assert render.exit_code == 2 and "gives its own dates" in render.output

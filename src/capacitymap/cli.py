@@ -176,6 +176,8 @@ def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, stri
     """
     from capacitymap import api
 
+    if change is not None and filters.get("as_of"):
+        raise click.UsageError("--change FROM:TO gives its own dates: leave out --as-of")
     result = api.summarize_facilities(files, by=by, change=_date_range(change, "--change"), filters=_filters(**filters),  # type: ignore[arg-type]
                                       strict=strict, skip_invalid=skip_invalid)
     _print_problems(result.mapped.warnings)
@@ -311,6 +313,8 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
                    assets="inline" if self_contained else "cdn")
     if sum([by_month, by_quarter, change is not None]) > 1:
         raise click.UsageError("give one of --by-month, --by-quarter and --change")
+    if change is not None and (month or filters.get("as_of")):
+        raise click.UsageError("--change FROM:TO gives its own dates: leave out --month and --as-of")
     made = api.map_files(
         files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
         by_quarter=by_quarter, change=_date_range(change, "--change"),
