@@ -13,7 +13,7 @@ from capacitymap.render.escape import script_json
 from capacitymap.render.spec import Level, MapSpecError, Preset
 
 __all__ = [
-    "level_of", "key_of", "select_regions", "web_geometry", "features_json", "cut_antimeridian", "one_side_of_antimeridian",
+    "level_of", "key_of", "select_regions", "web_geometry", "features_json", "cut_antimeridian", "one_side_of_antimeridian", "web_mercator",
 ]
 
 #: Coverage simplification tolerance in degrees, and decimals kept, per level.
@@ -22,6 +22,8 @@ TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
 #: ``shapefiles/*_web.shp``, made by ``scripts/build_shapefiles.py`` with this module's ``web_geometry``).
 WEB_TOLERANCE_COLUMN = "web_tol"
 DECIMALS = 4
+#: Web Mercator's latitude limit used by the stills.
+MERCATOR_MAX_LAT = 85.0
 
 
 def level_of(regions: gpd.GeoDataFrame) -> Level:
@@ -165,6 +167,24 @@ def one_side_of_antimeridian(geometries: np.ndarray) -> np.ndarray:
     eastern tip east of 180°), so no outline spans the map. Regions around a pole are left as they are.
     """
     return np.array([_one_side(g) for g in geometries], dtype=object)
+
+
+def web_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (EPSG:4326) in Web Mercator (EPSG:3857) metres, longitudes past ±180° kept where they are.
+
+    pyproj folds longitudes into -180..180, which would send a part drawn east of 180° back to the far
+    west and draw a band between; this is the same spherical Mercator without the fold. Latitudes
+    are clipped to ±85°.
+    """
+    radius = 6378137.0
+    clipped = frame.clip(shapely.box(-540, -MERCATOR_MAX_LAT, 540, MERCATOR_MAX_LAT))
+
+    def project(c: np.ndarray) -> np.ndarray:
+        lon, lat = np.radians(c[:, 0]), np.radians(c[:, 1])
+        return np.column_stack([radius * lon, radius * np.log(np.tan(np.pi / 4 + lat / 2))])
+
+    out = clipped.set_geometry(shapely.transform(np.asarray(clipped.geometry.values), project), crs=3857)
+    return out
 
 
 def _jumps(coords: np.ndarray) -> np.ndarray:
