@@ -253,9 +253,8 @@ def _one_side(geom: shapely.Geometry) -> shapely.Geometry:
         elif not east_side and c > 0:
             p = shapely.affinity.translate(p, -360.0)
         moved.append(p)
-    if all(p.geom_type == "Polygon" for p in moved):
-        return shapely.MultiPolygon(moved)
-    return shapely.GeometryCollection(moved)
+    # parts cut at ±180° meet again along the seam: merge them (a MultiPolygon's parts may not share edges)
+    return _polygonal(shapely.union_all(np.array(moved, dtype=object)))
 
 
 def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) -> str:
