@@ -143,7 +143,10 @@ def _largest_part(geom: shapely.Geometry) -> shapely.Geometry:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
     if not parts:
         return geom
-    return max(parts, key=lambda p: (p.area * np.cos(np.radians(p.centroid.y)), p.bounds))
+    areas = shapely.area(np.array(parts, dtype=object))
+    bounds = shapely.bounds(np.array(parts, dtype=object))
+    weight = areas * np.cos(np.radians((bounds[:, 1] + bounds[:, 3]) / 2))  # area on the ground, roughly
+    return parts[int(np.argmax(weight))]
 
 
 def _inscribed(part: shapely.Geometry) -> tuple[float, float, float]:
@@ -153,7 +156,6 @@ def _inscribed(part: shapely.Geometry) -> tuple[float, float, float]:
     squeezed = shapely.transform(part, lambda c: c * [k, 1.0])
     extent = min(squeezed.bounds[2] - squeezed.bounds[0], squeezed.bounds[3] - squeezed.bounds[1])
     tolerance = max(extent / 40, 1e-4)
-    squeezed = shapely.simplify(squeezed, tolerance / 2, preserve_topology=True)  # fewer edges, same answer to the tolerance
     try:
         line = shapely.maximum_inscribed_circle(squeezed, tolerance)
         (x, y), (x2, y2) = shapely.get_coordinates(line)[:2]
@@ -174,7 +176,11 @@ def _land(level: str, countries: tuple[str, ...], drawn: tuple[str, ...],
     view = shapely.box(max(west - _MARGIN, -540), max(south - _MARGIN, -85), min(east + _MARGIN, 540), min(north + _MARGIN, 85))
     # admin-0 maps: the countries the choropleth does not draw (those without an ISO code among them)
     frame = admin0[~admin0["iso_a2"].isin(drawn if level == "admin0" else countries)]
-    geoms = shapely.make_valid(one_side_of_antimeridian(shapely.make_valid(np.asarray(frame.geometry.values))))
+    geoms = one_side_of_antimeridian(np.asarray(frame.geometry.values))
+    near = shapely.intersects(shapely.envelope(geoms), view)  # cheap: most of the world is far from the view
+    frame, geoms = frame[near], geoms[near]
+    invalid = ~shapely.is_valid(geoms)
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
     geoms = shapely.intersection(geoms, view)
     features = []
     for code, name, g in zip(frame["iso_a2"], frame["name"], geoms):

@@ -216,7 +216,13 @@ def one_side_of_antimeridian(geometries: np.ndarray) -> np.ndarray:
     move by 360° to sit beside the larger side (Alaska's western Aleutians west of -180°, Chukotka's
     eastern tip east of 180°), so no outline spans the map. Regions around a pole are left as they are.
     """
-    return np.array([_one_side(g) for g in geometries], dtype=object)
+    out = np.array(geometries, dtype=object)
+    bounds = shapely.bounds(out)
+    with np.errstate(invalid="ignore"):
+        wide = np.flatnonzero(bounds[:, 2] - bounds[:, 0] > 180)  # NaN (no geometry) is not wide
+    for i in wide:
+        out[i] = _one_side(out[i])
+    return out
 
 
 def web_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
