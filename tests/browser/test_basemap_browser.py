@@ -79,7 +79,7 @@ def test_labels_are_shown_inside_the_map_and_never_overlap(open_map, pages, name
     assert len(labels) >= (3 if width < 500 else 8), labels
     assert overlapping(labels) == []
     for lab in labels:
-        assert 0 <= lab["x0"] and lab["x1"] <= width and 0 <= lab["y0"] and lab["y1"] <= height, lab
+        assert lab["x0"] >= 0 and lab["x1"] <= width and lab["y0"] >= 0 and lab["y1"] <= height, lab
     assert visit.errors == [] and visit.requests == []
 
 

@@ -45,6 +45,7 @@ def level_of(regions: gpd.GeoDataFrame) -> Level:
 
 
 def key_of(level: Level) -> str:
+    """The key column of a level: ``iso_3166_2`` for admin-1, ``iso_a2`` for admin-0."""
     return "iso_3166_2" if level == "admin1" else "iso_a2"
 
 
@@ -199,9 +200,9 @@ def _unwrap(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 def cut_antimeridian(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Polygons whose rings cross the antimeridian (an edge jumping more than 180° of longitude, as in
-    world-atlas' spherical TopoJSON) cut into parts that each stay within -180..180; others unchanged.
+    """Polygons whose rings cross the antimeridian cut into parts within -180..180; others unchanged.
 
+    A ring crosses when an edge jumps more than 180° of longitude, as in world-atlas' spherical TopoJSON.
     Read planar, such a ring is a band across the whole map (Russia, Fiji) or, once made valid, a
     stripe. Each ring is unwrapped (longitudes made continuous), a ring around a pole (Antarctica) is
     closed along it, and the polygon is cut at ±180° and folded back. For a boundary layer's build,
@@ -212,9 +213,11 @@ def cut_antimeridian(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
 
 
 def one_side_of_antimeridian(geometries: np.ndarray) -> np.ndarray:
-    """Regions with parts on both sides of the antimeridian drawn in one piece: the smaller side's parts
-    move by 360° to sit beside the larger side (Alaska's western Aleutians west of -180°, Chukotka's
-    eastern tip east of 180°), so no outline spans the map. Regions around a pole are left as they are.
+    """Regions with parts on both sides of the antimeridian drawn in one piece, on their larger side.
+
+    The smaller side's parts move by 360° to sit beside the larger side (Alaska's western Aleutians west
+    of -180°, Chukotka's eastern tip east of 180°), so no outline spans the map. Regions around a pole
+    are left as they are.
     """
     out = np.array(geometries, dtype=object)
     bounds = shapely.bounds(out)
@@ -320,5 +323,5 @@ def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) 
     for k, name, g in zip(regions[key], regions["name"], geo):
         if g is None:
             continue
-        parts.append('{"type":"Feature","id":%s,"properties":{"name":%s},"geometry":%s}' % (script_json(k), script_json(name), g))
+        parts.append(f'{{"type":"Feature","id":{script_json(k)},"properties":{{"name":{script_json(name)}}},"geometry":{g}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
