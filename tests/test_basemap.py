@@ -191,7 +191,7 @@ def test_north_america_land_is_the_neighbours_and_borders_are_between_the_drawn_
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("preset", "budget_kb"), [("north-america", 90), ("china", 100), ("world", 60), ("us", 90)])
+@pytest.mark.parametrize(("preset", "budget_kb"), [("north-america", 70), ("china", 90), ("world", 50), ("us", 100)])
 def test_payload_stays_small(preset, budget_kb):
     p = resolve_preset(preset)
     drawn, level = select_regions(io.read_admin0_web() if p.level == "admin0" else io.read_admin1_web(), p)
