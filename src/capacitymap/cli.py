@@ -480,6 +480,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
     from capacitymap import api
     from capacitymap.render import MapSpec, describe, render_html
 
+    _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
     fmt = _output_format(out, fmt)
     _check_out(out, files, overwrite=overwrite)
     hashrate_given = [name for name, given in (("--network-hashrate", network_hashrate), ("--vpn-correct", vpn_correct),
