@@ -40,7 +40,7 @@ def _fail_on_library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _exit_cleanly_on_sigterm()
+        previous = _exit_cleanly_on_sigterm()
         try:
             return func(*args, **kwargs)
         except DataError as exc:
@@ -53,16 +53,22 @@ def _fail_on_library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except CapacityMapError as exc:
             click.echo(_clean(f"error: {exc}"), err=True)
             sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
 
 
-def _exit_cleanly_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C (temporary files removed, nothing half-written) and exits 143."""
+def _exit_cleanly_on_sigterm() -> Any:
+    """SIGTERM unwinds like Ctrl-C (temporary files removed, nothing half-written) and exits 143; returns the
+    handler it replaced (None when it could not be installed, e.g. off the main thread)."""
     if threading.current_thread() is not threading.main_thread():
-        return
-    with contextlib.suppress(ValueError, OSError):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        return None
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -292,7 +298,8 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
     """Check FILES and print every problem as FILE:LINE:COLUMN: message. Writes nothing."""
     from capacitymap import api
 
-    report = api.validate(files, kind=kind, strict=strict)  # type: ignore[arg-type]
+    with _progress(f"checking {len(files)} file(s)"):
+        report = api.validate(files, kind=kind, strict=strict)  # type: ignore[arg-type]
     _print_problems(report.warnings, err=False)
     _print_problems(report.notes, err=False)
     if report.problems:
@@ -313,7 +320,8 @@ def summary(files: tuple[Path, ...], by: str, fmt: str, strict: bool, skip_inval
     """Total MW of facility FILES by region, operator or country, with the reconciliation."""
     from capacitymap import api
 
-    result = api.summarize_facilities(files, by=by, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid)  # type: ignore[arg-type]
+    with _progress(f"reading and mapping {len(files)} file(s)"):
+        result = api.summarize_facilities(files, by=by, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid)  # type: ignore[arg-type]
     _print_problems(result.mapped.warnings)
     if fmt == "json":
         click.echo(json.dumps({"by": by, "rows": json.loads(result.table.to_json(orient="records")),

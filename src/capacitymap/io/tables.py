@@ -28,15 +28,16 @@ TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".geojson", ".jso
 class Limits:
     """How much one input file may hold before it is refused (each can be raised by an environment variable).
 
-    The defaults are far beyond any facility list or pool table (an Excel sheet holds at most 1,048,576
-    rows); they are there so that a damaged or hostile file (a spreadsheet declaring millions of rows,
-    ``/dev/zero``) ends in a clear message instead of exhausting memory.
+    The defaults are far beyond any facility list or pool table (thousands of rows; millions of point records
+    go through :mod:`capacitymap.io.points`, which streams them); they are there so that a damaged or hostile
+    file (a small workbook unzipping to millions of rows, ``/dev/zero``) ends in seconds with a clear message
+    instead of exhausting time and memory.
     """
 
-    max_bytes: int = 1 << 30  # CAPACITYMAP_MAX_INPUT_MB
-    max_rows: int = 1_048_576  # CAPACITYMAP_MAX_ROWS
+    max_bytes: int = 256 << 20  # CAPACITYMAP_MAX_INPUT_MB
+    max_rows: int = 200_000  # CAPACITYMAP_MAX_ROWS
     max_columns: int = 1_000  # CAPACITYMAP_MAX_COLUMNS
-    max_unpacked_bytes: int = 2 << 30  # CAPACITYMAP_MAX_UNPACKED_MB: an .xlsx's contents once unzipped
+    max_unpacked_bytes: int = 256 << 20  # CAPACITYMAP_MAX_UNPACKED_MB: an .xlsx's contents once unzipped
 
     @classmethod
     def from_environment(cls) -> Limits:
