@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
-from html.parser import HTMLParser
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import geopandas as gpd
 import pandas as pd

@@ -500,10 +500,10 @@ def test_a_page_over_the_budget_is_refused_with_the_remedy(sites: Path, tmp_path
 @pytest.mark.integration
 def test_long_steps_say_what_they_are_doing(sites: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC), "CAPACITYMAP_PROGRESS_AFTER": "0"}
-    done = subprocess.run([sys.executable, "-c", "from capacitymap.cli import main; main()", "render", str(sites), "--preset", "us", "-o", str(tmp_path / "m.html")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    command = [sys.executable, "-c", "from capacitymap.cli import main; main()", "render", str(sites), "--preset", "us", "-o"]
+    done = subprocess.run([*command, str(tmp_path / "m.html")], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "reading and mapping 1 file(s)" in done.stderr and "drawing the page: done in" in done.stderr
-    quiet = subprocess.run([sys.executable, "-c", "from capacitymap.cli import main; main()", "render", str(sites), "--preset", "us", "-o", str(tmp_path / "n.html")],
-                           capture_output=True, text=True, env={**env, "CAPACITYMAP_PROGRESS_AFTER": "60"}, timeout=300)
+    quiet = subprocess.run([*command, str(tmp_path / "n.html")], capture_output=True, text=True,
+                           env={**env, "CAPACITYMAP_PROGRESS_AFTER": "60"}, timeout=300)
     assert quiet.returncode == 0 and "drawing the page" not in quiet.stderr

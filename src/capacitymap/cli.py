@@ -17,7 +17,6 @@ import signal
 import sys
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,10 @@ MAX_PAGE_MB = 20.0
 
 
 def _fail_on_library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a CapacityMapError into its printed problems and exit code 1 (2 for an output the command line
-    asked for that cannot be written as asked)."""
+    """Turn a CapacityMapError into its printed problems and exit code 1.
+
+    An output the command line asked for that cannot be written as asked exits 2.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -61,8 +62,10 @@ def _fail_on_library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _exit_cleanly_on_sigterm() -> Any:
-    """SIGTERM unwinds like Ctrl-C (temporary files removed, nothing half-written) and exits 143; returns the
-    handler it replaced (None when it could not be installed, e.g. off the main thread)."""
+    """SIGTERM unwinds like Ctrl-C (temporary files removed, nothing half-written) and exits 143.
+
+    Returns the handler it replaced (None when it could not be installed, e.g. off the main thread).
+    """
     if threading.current_thread() is not threading.main_thread():
         return None
     try:
@@ -82,8 +85,11 @@ _BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
 
 
 def _clean(text: str) -> str:
-    """Text safe for a terminal: control characters (escape sequences, carriage returns, bidi overrides from names
-    in the data) shown as U+FFFD instead of acting on the terminal; line breaks kept, tabs as spaces."""
+    """Text safe for a terminal.
+
+    Control characters (escape sequences, carriage returns, bidi overrides from names in the data) are shown
+    as U+FFFD instead of acting on the terminal; line breaks are kept, tabs become spaces.
+    """
     if not any(ch in _CONTROL or ch in _BIDI for ch in text):
         return text
     return "".join(" " if ch == "\t" else "\ufffd" if ch in _CONTROL or ch in _BIDI else ch for ch in text)
@@ -121,8 +127,11 @@ def _print_problems(problems: list[Any], *, err: bool = True) -> None:
 
 @contextlib.contextmanager
 def _progress(label: str) -> Iterator[None]:
-    """Say on stderr what a long step is doing: on a terminal once it takes a moment, elsewhere once it has
-    taken a few seconds (CAPACITYMAP_PROGRESS_AFTER seconds, default 3), then every 10 seconds."""
+    """Say on stderr what a long step is doing.
+
+    On a terminal once it takes a moment, elsewhere once it has taken a few seconds
+    (CAPACITYMAP_PROGRESS_AFTER seconds, default 3), then every 10 seconds.
+    """
     tty = sys.stderr.isatty()
     try:
         after = float(os.environ.get("CAPACITYMAP_PROGRESS_AFTER", "1" if tty else "3"))
@@ -207,8 +216,11 @@ def _filters_given(filters: dict[str, Any]) -> list[str]:
 
 
 def _check_options_apply(files: tuple[Path, ...], kind: str | None, *, hashrate_options: list[str], facility_options: list[str]) -> None:
-    """Refuse options that have nothing to act on: hashrate options without a hashrate file, facility options
-    (filters) without a facility file. Judged from each file's header; unreadable files are left to the read."""
+    """Refuse options that have nothing to act on.
+
+    Hashrate options without a hashrate file, facility options (filters) without a facility file. Judged
+    from each file's header; unreadable files are left to the real read.
+    """
     from capacitymap import io
 
     kinds = set(io.kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
@@ -462,7 +474,8 @@ def _preset(text: str) -> Any:
 @main.command()
 @_files_argument
 @click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
-@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file: .html, .png or .svg (the suffix picks the format).")
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .html, .png or .svg (the suffix picks the format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
 @_overwrite_option
 @click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
@@ -607,7 +620,8 @@ def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) 
     """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills).
 
     Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
-    a file of the same name that demo did not write, or that was edited since, is left alone unless --overwrite."""
+    a file of the same name that demo did not write, or that was edited since, is left alone unless --overwrite.
+    """
     from capacitymap.demo import demo_maps
     from capacitymap.io.write import OutputLedger
     from capacitymap.maps import make_map, make_still

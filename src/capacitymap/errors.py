@@ -121,5 +121,8 @@ class ExportError(CapacityMapError, ValueError):
 
 
 class OutputError(CapacityMapError, ValueError):
-    """An output cannot be written as asked: it would replace an input or an existing file, its name and format
-    disagree, or it is beyond a size budget. The message says what to write instead."""
+    """An output cannot be written as asked.
+
+    It would replace an input or an existing file, or its name and format disagree. The message says what to
+    write instead.
+    """

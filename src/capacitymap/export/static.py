@@ -84,8 +84,11 @@ def build_still_figure(
     dpi: int = 150,
     month: str | None = None,
 ):  # noqa: ANN201 - matplotlib.figure.Figure
-    """The still as a laid-out matplotlib ``Figure`` (what :func:`render_static` saves): no two texts overlap,
-    long titles and credits wrap, legends are stacked in the right-hand column within the figure."""
+    """The still as a laid-out matplotlib ``Figure`` (what :func:`render_static` saves).
+
+    No two texts overlap, long titles and credits wrap, legends are stacked in the right-hand column within
+    the figure.
+    """
     _check_options("png", width_px, height_px, dpi)
     preset = resolve_preset(spec.preset)
     drawn, level = select_regions(regions, preset)
@@ -153,9 +156,11 @@ _MIN_MAP_HEIGHT: Final = 0.4
 
 
 def _lay_out_texts(fig, spec, preset, month, classes: Classes, facs, scale: float, fs: float) -> tuple[float, float]:  # noqa: ANN001
-    """Title, subtitle, credit and legends, measured and placed so that none overlaps another or leaves the
-    figure: first with fewer operators named in the legend, then with smaller type. Returns the map's vertical
-    span (bottom of the header, top of the footer) as figure fractions."""
+    """Title, subtitle, credit and legends, measured and placed so that none overlaps another or leaves the figure.
+
+    First with fewer operators named in the legend, then with smaller type. Returns the map's vertical
+    span (bottom of the header, top of the footer) as figure fractions.
+    """
     shrinks = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4)
     attempts = [(shrink, names, True, True) for shrink in shrinks for names in (_MAX_OPERATORS_IN_LEGEND, 5, 3, 0)]
     # a figure too small for every block: the colour key of the facilities goes first, then the size key
@@ -335,8 +340,10 @@ def _draw_header(layout: _Layout, spec: MapSpec, preset, month: str) -> float:  
 
 
 def _draw_footer(layout: _Layout, spec: MapSpec) -> float:
-    """The credit (wrapped, left) and the boundary attribution (right), never on top of each other; returns the
-    figure fraction above them."""
+    """The credit (wrapped, left) and the boundary attribution (right), never on top of each other.
+
+    Returns the figure fraction above them.
+    """
     fs = layout.fs * 0.8
     y = layout.margin_y
     attribution = layout.text(1 - layout.margin_x, y, BOUNDARY_ATTRIBUTION, max_width=1, fontsize=fs, va="bottom", ha="right",

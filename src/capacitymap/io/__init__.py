@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 import pandas as pd
@@ -105,8 +105,10 @@ def read_network_hashrate(path: str | os.PathLike[str], *, today: dt.date | None
 
 
 def kinds_of(paths: Paths, *, kind: Kind | None = None) -> dict[str, Kind | None]:
-    """Each file's kind from its header alone (cheap: for checking options before the real read);
-    None where the header cannot be read or tells nothing (the real read reports why)."""
+    """Each file's kind from its header alone (cheap: for checking options before the real read).
+
+    None where the header cannot be read or tells nothing (the real read reports why).
+    """
     out: dict[str, Kind | None] = {}
     for path in _as_list(paths):
         if kind is not None:

@@ -62,7 +62,7 @@ _ONE_OF: tuple[tuple[str, ...], ...] = (("capacity_mw", "capacity_gw"),)
 
 
 def map_columns(header: list[str], aliases: Mapping[str, tuple[str, ...]], *, file: str) -> dict[str, str]:
-    """canonical → the file's own column name, for every canonical column the file has.
+    """Canonical → the file's own column name, for every canonical column the file has.
 
     Two file columns meaning the same canonical one is an error, and so are two columns giving the same
     quantity in different units (``capacity_mw`` and ``capacity_gw``): which one is right cannot be guessed.

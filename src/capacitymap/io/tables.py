@@ -90,7 +90,9 @@ def check_input_file(path: str | os.PathLike[str], *, limits: Limits | None = No
     except FileNotFoundError:
         raise DataError(Problem(name, None, None, "file not found; check the path")) from None
     except OSError as exc:
-        raise DataError(Problem(name, None, None, f"expected a readable file, got an error opening it ({exc.strerror}); check the path and its permissions")) from None
+        raise DataError(Problem(
+            name, None, None, f"expected a readable file, got an error opening it ({exc.strerror}); check the path and its permissions",
+        )) from None
     if stat.S_ISDIR(st.st_mode):
         raise DataError(Problem(name, None, None, "expected a file, got a directory"))
     if not stat.S_ISREG(st.st_mode):
@@ -117,8 +119,11 @@ def _file_type(mode: int) -> str:
 
 
 def read_table(path: str | os.PathLike[str], *, limits: Limits | None = None) -> Table:
-    """Read CSV (UTF-8 with or without BOM, or UTF-16 with a BOM; comma, semicolon or tab), XLSX, Parquet or
-    GeoJSON/GeoPackage points. Files beyond ``limits`` (default: :meth:`Limits.from_environment`) are refused."""
+    """Read CSV, XLSX, Parquet or GeoJSON/GeoPackage points into text cells.
+
+    CSV may be UTF-8 (with or without BOM) or UTF-16 with a BOM, separated by commas, semicolons or tabs.
+    Files beyond ``limits`` (default: :meth:`Limits.from_environment`) are refused.
+    """
     p = Path(path)
     name = str(path)
     lim = limits or Limits.from_environment()
@@ -243,7 +248,8 @@ def _read_csv(p: Path, name: str, lim: Limits) -> Table:
                     record = record[: len(header)]
                 else:
                     problems.append(
-                        Problem(name, line, None, f"expected {len(header)} cells like the header, got {len(record)}; check for an unquoted {delimiter!r} inside a value")
+                        Problem(name, line, None, f"expected {len(header)} cells like the header, got {len(record)}; "
+                                f"check for an unquoted {delimiter!r} inside a value")
                     )
                     continue
             rows.append(record)
@@ -305,12 +311,18 @@ def _column_letter(index: int) -> str:
     return letters
 
 
+def _not_a_workbook(name: str, exc: Exception) -> DataError:
+    return DataError(Problem(
+        name, None, None, f"expected an Excel .xlsx workbook, could not open it ({type(exc).__name__}); re-save it as .xlsx or CSV",
+    ))
+
+
 def _open_workbook(p: Path, name: str, lim: Limits, *, data_only: bool):  # noqa: ANN202 - openpyxl Workbook
     try:
         with zipfile.ZipFile(p) as zf:
             unpacked = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise DataError(Problem(name, None, None, f"expected an Excel .xlsx workbook, could not open it ({type(exc).__name__}); re-save it as .xlsx or CSV")) from None
+        raise _not_a_workbook(name, exc) from None
     if unpacked > lim.max_unpacked_bytes:
         raise DataError(Problem(
             name, None, None,
@@ -322,7 +334,7 @@ def _open_workbook(p: Path, name: str, lim: Limits, *, data_only: bool):  # noqa
 
         return load_workbook(p, read_only=True, data_only=data_only)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for non-workbooks
-        raise DataError(Problem(name, None, None, f"expected an Excel .xlsx workbook, could not open it ({type(exc).__name__}); re-save it as .xlsx or CSV")) from None
+        raise _not_a_workbook(name, exc) from None
 
 
 def _sheet_rows(ws, name: str, lim: Limits):  # noqa: ANN001, ANN202 - (row number, values) of a read-only sheet

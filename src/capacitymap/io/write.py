@@ -1,5 +1,6 @@
-"""Writers: atomic (a failed or killed run never leaves a half-written file where the last good one stood),
-careful about what they replace, and safe for the spreadsheets that open what they write.
+"""Writers: atomic, careful about what they replace, and safe for the spreadsheets that open what they write.
+
+A failed or killed run never leaves a half-written file where the last good one stood.
 
 Where the system allows it (Linux ``O_TMPFILE``) the data is written to a file with no name at all and only
 linked into place once complete: a run killed with ``kill -9`` leaves nothing behind. Elsewhere the temporary
@@ -46,7 +47,7 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` as UTF-8 (``\\n`` line ends kept as given) atomically."""
+    r"""Write ``text`` as UTF-8 (``\n`` line ends kept as given) atomically."""
     return write_bytes_atomic(path, text.encode("utf-8"))
 
 
@@ -105,8 +106,10 @@ def _open_unnamed(folder: Path) -> int | None:
 
 
 def _link_into_place(fd: int, target: Path) -> bool:
-    """Give the nameless file a (temporary, recognisable) name, then rename it over the target; False if this
-    system allows neither way of naming it (it is then never tried again in this process)."""
+    """Give the nameless file a (temporary, recognisable) name, then rename it over the target.
+
+    False if this system allows neither way of naming it (it is then never tried again in this process).
+    """
     tmp = _temporary_name(target)
     try:
         if not _linkat_empty_path(fd, tmp):
@@ -203,9 +206,11 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy where text cells a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``, tab or
-    carriage return) start with a quote instead (OWASP's CSV-injection advice). Numeric columns are left as they
-    are: a negative number stays a number."""
+    """A copy where text cells a spreadsheet would run as a formula start with a quote instead.
+
+    Cells starting ``=``, ``+``, ``-``, ``@``, tab or carriage return (OWASP's CSV-injection advice). Numeric
+    columns are left as they are: a negative number stays a number.
+    """
     out = frame.copy()
     for col in out.columns:
         series = out[col]
@@ -216,7 +221,7 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def frame_to_csv(frame: pd.DataFrame) -> str:
-    """``frame`` as CSV text (``\\n`` line ends, no index), formula-leading text neutralised."""
+    r"""``frame`` as CSV text (``\n`` line ends, no index), formula-leading text neutralised."""
     return neutralize_formulas(frame).to_csv(index=False, lineterminator="\n")
 
 
