@@ -442,6 +442,14 @@ def test_bad_option_values_are_usage_errors(sites: Path, option: str, value: str
 
 
 @pytest.mark.integration
+@pytest.mark.parametrize("bins", ["10,nan,100", "100,50", "10,inf"])
+def test_bad_bins_are_usage_errors(sites: Path, tmp_path: Path, bins: str) -> None:
+    result = cli("render", sites, "--preset", "us", "-o", tmp_path / "m.html", "--scheme", "user_bins", "--bins", bins)
+    assert result.exit_code == 2, result.output
+    assert "expected finite class bounds in increasing order" in result.output
+
+
+@pytest.mark.integration
 def test_a_good_as_of_is_accepted(sites: Path) -> None:
     assert cli("summary", sites, "--as-of", "2024-06").exit_code == 0
 

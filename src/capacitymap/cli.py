@@ -451,9 +451,12 @@ def _bins(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(float(part) for part in text.split(","))
+        bins = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise click.BadParameter(f"expected numbers separated by commas, got {text!r}", param_hint="--bins") from None
+    if not all(math.isfinite(b) for b in bins) or any(b >= c for b, c in zip(bins, bins[1:])):
+        raise click.BadParameter(f"expected finite class bounds in increasing order such as 10,50,100, got {text!r}", param_hint="--bins")
+    return bins
 
 
 def _preset(text: str) -> Any:
