@@ -481,6 +481,16 @@ def test_summary_csv_neutralises_formulas_and_the_table_strips_control_character
 
 
 @pytest.mark.integration
+def test_hashrate_csv_neutralises_formula_leading_pool_names(tmp_path: Path) -> None:
+    pools = tmp_path / "pools.csv"
+    pools.write_text('month,pool,country,share\n2020-04,"=cmd|\' /C calc\'!A0",CN,0.6\n2020-04,"=cmd|\' /C calc\'!A0",US,0.4\n',
+                     encoding="utf-8")
+    result = cli("hashrate", pools, "--pool-weighting", "equal", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "=cmd" in result.output and not re.search(r"(^|,)=cmd", result.output, re.MULTILINE)
+
+
+@pytest.mark.integration
 def test_thousands_of_problems_print_as_fifty_lines_and_one_line_per_kind(tmp_path: Path) -> None:
     path = tmp_path / "many.csv"
     rows = [f"Op{i},Site{i},Texas,{'abc' if i % 2 else '-5'},operational" for i in range(3000)]

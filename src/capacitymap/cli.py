@@ -408,9 +408,10 @@ def _check_page_size(page: str, out: Path) -> None:
     if size > budget * 1_000_000:
         raise click.ClickException(
             f"the page for {out.name} would be {size / 1e6:,.1f} MB, over the {budget:g} MB a browser opens "
-            "comfortably; nothing was written. Map fewer sites (--min-mw 10, --status operational, --operator ...), "
-            f"drop the facility markers by mapping regions only, or render a still (-o {out.with_suffix('.png').name}); "
-            "to write it anyway, set CAPACITYMAP_MAX_PAGE_MB"
+            "comfortably; nothing was written. Map fewer sites (--min-mw 10, --status operational, --region TX), "
+            "a smaller area (--preset us, or WEST,SOUTH,EAST,NORTH), or render a still, which has no size limit "
+            f"(-o {out.with_suffix('.png').name}); for regional totals alone, capacitymap summary --by region. "
+            "To write the page anyway, set CAPACITYMAP_MAX_PAGE_MB"
         )
 
 
