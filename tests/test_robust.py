@@ -98,7 +98,7 @@ def test_a_row_numbered_past_the_limit_is_refused_with_the_limit_and_how_to_rais
         read_table(path, limits=Limits(max_rows=1000))
     (problem,) = err.value.problems
     assert problem.file == str(path) and problem.line == 1002
-    assert "expected at most 1,000 records, got more" in problem.message
+    assert "expected sheet rows numbered up to 1,001 (a header and 1,000 records), got more" in problem.message
     assert "CAPACITYMAP_MAX_ROWS=2000" in problem.message
 
 

@@ -343,7 +343,12 @@ def _sheet_rows(ws, name: str, lim: Limits):  # noqa: ANN001, ANN202 - (row numb
     ws.reset_dimensions()
     for row_number, values in enumerate(ws.iter_rows(values_only=True), start=1):
         if row_number > lim.max_rows + 1:
-            _too_many_rows(name, row_number, lim)
+            raise DataError(Problem(
+                name, row_number, None,
+                f"expected sheet rows numbered up to {lim.max_rows + 1:,} (a header and {lim.max_rows:,} records), got more "
+                f"(reading stopped here); delete the rows below the data, split the file, or "
+                f"{_raise_hint('max_rows', lim.max_rows * 2)}",
+            ))
         if len(values) > lim.max_columns and any(v is not None for v in values[lim.max_columns:]):
             _check_width(name, row_number, len(values), lim)
         yield row_number, values
