@@ -272,7 +272,10 @@ def test_reconciliation_by_operator_adds_up_to_the_totals() -> None:
         assert operators[f"{label}_mw"].sum() == pytest.approx(total["ours_mw"], abs=0.05)
         assert operators[f"{label}_sites"].sum() == total["sites"]
     # an operator whose sites have no sourced operational figure is absent, not counted as zero MW
-    assert "Bitdeer" not in operators.index
+    assert "BIT Mining" not in operators.index
+    # Bitdeer's US sites count from their first sourced figure (Nov 2024) only
+    assert operators.loc["Bitdeer", "end-2023_mw"] == 0
+    assert operators.loc["Bitdeer", "2025_mw"] == 563 + 86 + 13
     # energized after end-2023: counts in the 2025 edition only
     assert operators.loc["Mawson Infrastructure Group", "end-2023_mw"] == 0
     assert operators.loc["Mawson Infrastructure Group", "2025_mw"] == 129
