@@ -376,3 +376,7 @@ def demo(out_dir: Path, self_contained: bool, no_stills: bool) -> None:
             still = out_dir / f"{item.name}.png"
             _write(still, make_still(item.spec, item.layers, fmt="png"))
             click.echo(f"wrote {still}")
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,8 @@ from capacitymap.method._pipeline import (
     REPRESENTATIVE_SAMPLE,
     estimate_hashrate,
     format_explain,
+    implied_network_hashrate,
+    split_within_country,
     to_region_values,
 )
 from capacitymap.method._power import DEFAULT_J_PER_TH, DEFAULT_J_PER_TH_SOURCE, ehs_to_mw, mw_to_ehs
@@ -19,6 +21,7 @@ from capacitymap.method._types import (
     AVERAGES,
     LEVELS,
     MONTHLY_COLUMNS,
+    NETWORK_POOLS,
     POOL_SHARE_COLUMNS,
     POOL_WEIGHT_COLUMNS,
     POOL_WEIGHTINGS,
@@ -42,6 +45,9 @@ __all__ = [
     "estimate_hashrate",
     "format_explain",
     "to_region_values",
+    "split_within_country",
+    "implied_network_hashrate",
+    "NETWORK_POOLS",
     "normalise_pool_shares",
     "derive_pool_weights",
     "correct_vpn",

@@ -30,6 +30,10 @@ PoolWeighting = Literal["hashrate", "equal"]
 #: assumption for when pool hashrates are unknown; recorded in the result's metadata).
 POOL_WEIGHTINGS: Final[tuple[str, ...]] = get_args(PoolWeighting)
 
+#: Pools whose records are already the whole network's distribution (CCAF's published exports are read
+#: as pool "CCAF"): their absolute EH/s figures give the network's hashrate for the months they alone cover.
+NETWORK_POOLS: Final[tuple[str, ...]] = ("CCAF",)
+
 #: Remainders smaller than this are float noise, not an unreported part of a pool's hashrate.
 EPSILON: Final = 1e-12
 

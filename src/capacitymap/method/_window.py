@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -107,7 +107,8 @@ def resolve_window(
     return Window(wanted, average)
 
 
-def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.DataFrame | None = None) -> pd.DataFrame:
+def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.DataFrame | None = None,
+                 given_ehs: Mapping[tuple, float] | None = None) -> pd.DataFrame:
     """The monthly aggregate over ``window``, with absolute ``hashrate_ehs`` and the ``window`` label.
 
     Per month (``window.average`` None): the months' rows, ``hashrate_ehs = share x H_m``.
@@ -115,7 +116,10 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
     ``hashrate_ehs = (1/n) sum_m H_m S_m`` in both (the average of the monthly hashrates).
     A row absent in a month the window covers counts as 0 that month (the month has data, the
     pools just did not list that place). ``hashrate_ehs`` is NaN without a network series.
+    ``given_ehs`` (``{(month, country, region or None): EH/s}``, e.g. CCAF's own figures) replaces
+    ``share x H_m`` for the located rows it names, month by month.
     """
+    given = given_ehs or {}
     require_columns(monthly, MONTHLY_COLUMNS, "monthly shares")
     network = network_by_month(network_hashrate) if network_hashrate is not None else None
     if network is not None:
@@ -128,7 +132,8 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
     if window.average is None or len(window.months) == 1:
         for r in chosen.itertuples():
             h = network[r.month] if network is not None else math.nan
-            rows.append(_out(r, r.month, r.share, r.share * h, r.pools, r.extrapolated, r.vpn_corrected, window.description if len(window.months) == 1 else r.month))
+            ehs = r.share * h if r.unreported else given.get((r.month, r.country, None if pd.isna(r.region) else r.region), r.share * h)
+            rows.append(_out(r, r.month, r.share, ehs, r.pools, r.extrapolated, r.vpn_corrected, window.description if len(window.months) == 1 else r.month))
     else:
         n = len(window.months)
         cells: dict[tuple, dict[str, object]] = defaultdict(dict)
@@ -140,7 +145,10 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
                 share = fsum(s.values()) / n
             else:
                 share = fsum(network[m] * s[m] for m in window.months) / fsum(network[m] for m in window.months)
-            ehs = fsum(network[m] * s[m] for m in window.months) / n if network is not None else math.nan
+            if network is not None:
+                ehs = fsum(network[m] * s[m] if unreported else given.get((m, country, region), network[m] * s[m]) for m in window.months) / n
+            else:
+                ehs = math.nan
             found = list(by_month.values())
             rows.append({
                 "month": window.label, "country": country, "region": region, "share": share, "hashrate_ehs": ehs,
