@@ -81,8 +81,9 @@ def _print_problems(problems: list[Any], *, err: bool = True) -> None:
 
 def _format_table(frame: Any) -> str:
     shown = frame.copy()
-    if "share" in shown:
-        shown["share"] = (shown["share"] * 100).map(lambda v: f"{v:.2f}%")
+    for col in ("share", "share_of_country"):
+        if col in shown:
+            shown[col] = (shown[col].astype(float) * 100).map(lambda v: "" if v != v else f"{v:.2f}%")
     return shown.to_string(index=False, na_rep="")
 
 
@@ -317,6 +318,12 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
     )
     if explain:
         click.echo(format_explain(result), err=fmt != "table", nl=False)
+    rejected = result.metadata.get("rejected") or ()
+    for line in rejected:
+        click.echo(line, err=True)
+    if rejected:
+        click.echo(f"left out {result.metadata.get('rejected_rows')} invalid row(s) of {result.metadata.get('rows_read')} read "
+                   f"(--skip-invalid); they are listed above and in the output's metadata", err=True)
     table = result.table
     if fmt == "json":
         click.echo(json.dumps({"metadata": {k: v for k, v in result.metadata.items() if k != "pool_weights"},

@@ -7,14 +7,17 @@ slider step per month. ``make_map`` and ``make_still`` hand the layers to the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import folium
 import geopandas as gpd
 import pandas as pd
 
-from capacitymap.method import HashrateResult, to_region_values
+from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import MappedFacilities
+from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.render import MapSpec, build_map
 from capacitymap.render.spec import resolve_preset
 from capacitymap.summary import summarize
@@ -30,6 +33,12 @@ class MapLayers:
     values: pd.DataFrame | None
     facilities: gpd.GeoDataFrame | None
     coverage_note: str
+    pipeline: gpd.GeoDataFrame | None = None
+    statuses: tuple[str, ...] = ()
+    captions: Mapping[str, str] = field(default_factory=dict)
+    as_of: str | None = None
+    value_label: str = ""
+    credit: str = ""
 
 
 def capacity_layers(mapped: MappedFacilities, admin1: gpd.GeoDataFrame, *, by_month: pd.DataFrame | None = None) -> MapLayers:
@@ -55,10 +64,22 @@ def hashrate_layers(
     value: str = "share",
     facilities: gpd.GeoDataFrame | None = None,
 ) -> MapLayers:
-    """The method's result as region values: countries on admin-0, or states/provinces on admin-1."""
+    """The method's result as region values: countries on admin-0, or states/provinces on admin-1.
+
+    ``value``: ``share`` (of global hashrate), ``share_of_country`` or ``hashrate_ehs``. A month in which
+    the source gives figures for only some of the places the other months have gets a caption, and the
+    missing places are NaN (no data) that month. The unallocated remainders (CCAF's ``Other``) are never
+    drawn: the coverage note and ``values.attrs["other"]`` (``{month: {key: value}}``) carry them.
+    """
     values = to_region_values(result.table, level=level, value=value)  # type: ignore[arg-type]
     regions = admin0 if level == "country" else admin1
-    return MapLayers(regions, values, facilities, _hashrate_note(result))
+    names = _names(admin0, admin1)
+    values, captions = _with_gaps(values, names)
+    values.attrs["other"] = _other_values(result.table, level=level, value=value)
+    months = tuple(result.metadata.get("months") or ())
+    as_of = months[0] if len(months) == 1 else (result.table["month"].iloc[0] if len(result.table) and result.metadata.get("average") else None)
+    return MapLayers(regions, values, facilities, _hashrate_note(result, value=value, names=names), captions=captions, as_of=as_of,
+                     value_label=_value_label(result, value, names), credit=source_credit(result.metadata.get("pools") or ()))
 
 
 def make_map(spec: MapSpec, layers: MapLayers) -> folium.Map:
@@ -102,18 +123,150 @@ def _capacity_note(mapped: MappedFacilities) -> str:
     return " ".join(parts)
 
 
-def _hashrate_note(result: HashrateResult) -> str:
+def _hashrate_note(result: HashrateResult, *, value: str = "share", names: Mapping[str, str] | None = None) -> str:
+    """What the reader should know about the months shown: sample, remainder, method choices, rejections."""
     meta = result.metadata
-    pools = sorted({p for cell in result.table["pools"].dropna() for p in str(cell).split("|") if p})
-    parts = [
-        f"Window: {meta.get('window')}.",
-        f"Pools: {', '.join(pools) if pools else 'none'}.",
-        f"Assumption: {meta.get('assumption')}",
-    ]
-    if result.table["extrapolated"].any():
+    names = names or {}
+    table = result.table
+    months = tuple(meta.get("months") or sorted(set(table["month"])))
+    pools = tuple(meta.get("pools") or sorted({p for cell in table["pools"].dropna() for p in str(cell).split("|") if p}))
+    parts = [f"Window: {meta.get('window')}."]
+    parts += describe_sample(pools, months)
+    other = [p for p in pools if p not in _DESCRIBED]
+    if other:
+        parts.append(f"Pools: {', '.join(other)}.")
+    parts.append(f"Assumption: {meta.get('assumption')}.")
+    within = tuple(meta.get("within_country") or ())
+    if within:
+        where = ", ".join(names.get(c, c) for c in within)
+        parts.append(f"Regions of {where} are shares of that country's hashrate: the input gives no share of global hashrate for it "
+                     "(add CCAF's countries download to get shares of global).")
+    parts += _other_sentences(table, names)
+    if table["extrapolated"].any():
         parts.append(f"Extrapolated: {meta.get('extrapolation')}.")
     corrections = meta.get("vpn_corrections") or ()
     parts.append(f"VPN correction: {', '.join(corrections)}." if corrections else "No VPN correction.")
-    if result.table["unreported"].any():
+    if (table.loc[table["unreported"], "share"].astype(float) > SHARE_TOLERANCE).any():
         parts.append("Where sources list less than 100%, the rest is shown as unreported, never rescaled.")
+    parts += _coverage_of_regions(table, names)
+    network = str(meta.get("network_hashrate") or "")
+    if value == "hashrate_ehs" or network.startswith("from CCAF"):
+        if network.startswith("from CCAF"):
+            parts.append("EH/s: CCAF's own absolute figures (the network's hashrate implied by them for other rows).")
+        elif network.startswith("given"):
+            parts.append("EH/s: share x the network hashrate series given.")
+    rejected = meta.get("rejected") or ()
+    if rejected:
+        parts.append(f"Left out as invalid (--skip-invalid): {len(rejected)} row(s): {'; '.join(str(r) for r in rejected[:5])}"
+                     + (" ..." if len(rejected) > 5 else "") + ".")
     return " ".join(parts)
+
+
+#: Pools whose sample the coverage note describes in its own sentence (method._sources).
+_DESCRIBED = ("CCAF", "Cambridge 2025 survey", "Hashrate Index")
+
+
+#: Country names as a sentence says them ("share of US hashrate", not "of United States of America's").
+_SHORT_NAMES = {"US": "the US", "GB": "the UK", "CN": "China", "RU": "Russia", "IR": "Iran"}
+
+
+def _names(admin0: gpd.GeoDataFrame, admin1: gpd.GeoDataFrame) -> dict[str, str]:
+    names = {str(k): str(v) for k, v in zip(admin0["iso_a2"], admin0["name"])} if "name" in admin0 else {}
+    names.update(_SHORT_NAMES)
+    if "name" in admin1:
+        names.update({str(k): str(v) for k, v in zip(admin1["iso_3166_2"], admin1["name"])})
+    return names
+
+
+def _value_label(result: HashrateResult, value: str, names: Mapping[str, str]) -> str:
+    within = tuple(result.metadata.get("within_country") or ())
+    if value == "share_of_country":
+        countries = within or tuple(sorted(set(result.table.loc[result.table["region"].notna(), "country"].astype(str))))
+        if len(countries) == 1:
+            name = names.get(countries[0], countries[0])
+            return f"share of {name.removeprefix('the ')} hashrate" if name.startswith("the ") else f"share of {name}'s hashrate"
+        return "share of the country's hashrate"
+    if value == "share":
+        return "share of global hashrate"
+    return "hashrate (EH/s)"
+
+
+def _with_gaps(values: pd.DataFrame, names: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Captions for months with figures for only some places (those places' others are NaN that month)."""
+    if "month" not in values or values["month"].nunique() < 2:
+        return values, {}
+    key = values.columns[0]
+    shown = values[values["value"].notna()]
+    everywhere = sorted(set(shown[key].astype(str)))
+    captions: dict[str, str] = {}
+    extra = []
+    for month in sorted(set(values["month"].astype(str))):
+        here = sorted(set(shown.loc[shown["month"] == month, key].astype(str)))
+        if len(here) < len(everywhere):
+            listed = " and ".join(names.get(k, k) for k in here) if 0 < len(here) <= 3 else f"{len(here)} of the {len(everywhere)} places"
+            captions[month] = f"{month}: figures published for {listed} only" if here else f"{month}: no figures published"
+            missing = [k for k in everywhere if k not in here and not ((values["month"] == month) & (values[key] == k)).any()]
+            extra += [{key: k, "value": float("nan"), "month": month} for k in missing]
+        elif here and (shown.loc[shown["month"] == month, "value"] == 0).all():
+            captions[month] = f"{month}: the source gives 0 for every place shown"
+    if extra:
+        values = pd.concat([values, pd.DataFrame(extra).astype({key: "string", "month": "string"})], ignore_index=True)
+        values = values.sort_values(["month", key], kind="mergesort", ignore_index=True)
+    return values, captions
+
+
+def _other_values(table: pd.DataFrame, *, level: str, value: str) -> dict[str, dict[str, float]]:
+    """``{month: {key: value}}`` of the unallocated remainders (``ZZ``, ``CN-ZZ``) that are not drawn."""
+    from capacitymap.schema import OTHER_COUNTRY, OTHER_REGION_SUFFIX
+
+    if level == "country":
+        rows = table[table["region"].isna() & ~table["unreported"] & (table["country"] == OTHER_COUNTRY)]
+        keys = rows["country"]
+    else:
+        rows = table[table["region"].fillna("").str.endswith(OTHER_REGION_SUFFIX)]
+        keys = rows["region"]
+    out: dict[str, dict[str, float]] = {}
+    for m, k, v in zip(rows["month"].astype(str), keys.astype(str), rows[value].astype(float)):
+        out.setdefault(m, {})[k] = v
+    return out
+
+
+def _other_sentences(table: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    from capacitymap.render.classify import format_value
+    from capacitymap.schema import OTHER_COUNTRY, OTHER_REGION_SUFFIX
+
+    out = []
+    countries = table[table["region"].isna() & ~table["unreported"] & (table["country"] == OTHER_COUNTRY)]
+    if len(countries):
+        out.append("'Other' (the countries the source does not name) is kept in the totals and the data table, not drawn: "
+                   + _range_text(countries["share"], format_value) + " of global hashrate.")
+    regions = table[table["region"].fillna("").str.endswith(OTHER_REGION_SUFFIX)]
+    for country in sorted(set(regions["country"].astype(str))):
+        part = regions[regions["country"] == country]
+        out.append(f"'Other' in {names.get(country, country)} (regions the source does not name) is kept in the totals, not drawn: "
+                   + _range_text(part["share_of_country"], format_value) + f" of {names.get(country, country)}'s hashrate.")
+    return out
+
+
+def _coverage_of_regions(table: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    """A sentence per country whose listed regions (with its 'Other') cover less than all of it in some month."""
+    from capacitymap.render.classify import format_value
+
+    regions = table[table["region"].notna()]
+    out = []
+    for country, part in regions.groupby(regions["country"].astype(str), sort=True):
+        sums = part.groupby(part["month"].astype(str))["share_of_country"].apply(lambda s: math.fsum(s.dropna().astype(float)))
+        short = sums[(sums < 1 - SHARE_TOLERANCE) & (sums > 0)]
+        if len(short):
+            name = names.get(country, country)
+            out.append(f"The regions listed cover {_range_text(short, format_value)} of {name}'s hashrate in {len(short)} month(s)"
+                       " (the source's other regions were not found): the rest is not allocated to any region here.")
+    return out
+
+
+def _range_text(series: pd.Series, format_value) -> str:  # noqa: ANN001
+    vals = series.dropna().astype(float)
+    if not len(vals):
+        return "no figure"
+    lo, hi = float(vals.min()), float(vals.max())
+    return format_value(lo, "share") if lo == hi else f"{format_value(lo, 'share')} to {format_value(hi, 'share')}"

@@ -17,6 +17,7 @@ from capacitymap.method._pipeline import (
 )
 from capacitymap.method._power import DEFAULT_J_PER_TH, DEFAULT_J_PER_TH_SOURCE, ehs_to_mw, mw_to_ehs
 from capacitymap.method._shares import derive_pool_weights, normalise_pool_shares
+from capacitymap.method._sources import CCAF_SAMPLES, SOURCE_CREDITS, SOURCE_METHODS, describe_sample, source_credit
 from capacitymap.method._types import (
     AVERAGES,
     LEVELS,
@@ -48,6 +49,11 @@ __all__ = [
     "split_within_country",
     "implied_network_hashrate",
     "NETWORK_POOLS",
+    "describe_sample",
+    "source_credit",
+    "CCAF_SAMPLES",
+    "SOURCE_METHODS",
+    "SOURCE_CREDITS",
     "normalise_pool_shares",
     "derive_pool_weights",
     "correct_vpn",

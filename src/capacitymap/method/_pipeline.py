@@ -14,6 +14,7 @@ from capacitymap.method._aggregate import aggregate_pools
 from capacitymap.method._extrapolate import extrapolate_regions, regional_distributions
 from capacitymap.method._frames import fsum, pct, require_columns
 from capacitymap.method._shares import derive_pool_weights, normalise_pool_shares
+from capacitymap.method._sources import describe_sample
 from capacitymap.method._types import (
     LEVELS,
     POOL_WEIGHTINGS,
@@ -34,8 +35,7 @@ from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY, OTHER_REGION_SUF
 #: The assumption every result rests on, stated in its metadata and its explain log.
 REPRESENTATIVE_SAMPLE = (
     "the pools' combined geographic distribution is taken to be the distribution of the whole "
-    "network's hashrate (representative-sample assumption; CCAF's three pools were about 37% of "
-    "the network's hashrate, September 2019 to April 2020)"
+    "network's hashrate (representative-sample assumption)"
 )
 
 EXTRAPOLATION_RULE = (
@@ -97,6 +97,7 @@ def estimate_hashrate(
     network = network_by_month(network_frame) if network_frame is not None else None
     pools = sorted(set(shares["pool"]) | {p for part in local.values() for p in part["pool"]})
     log.append(ExplainStep("input", None, f"{len(records)} records from pools {pools!r}; window {window.description}"))
+    log += [ExplainStep("sample", None, text.rstrip(".")) for text in describe_sample(pools, window.months)]
 
     table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
                                  corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
