@@ -71,7 +71,7 @@ def hashrate_layers(
     missing places are NaN (no data) that month. The unallocated remainders (CCAF's ``Other``) are never
     drawn: the coverage note and ``values.attrs["other"]`` (``{month: {key: value}}``) carry them.
     """
-    values = to_region_values(result.table, level=level, value=value)  # type: ignore[arg-type]
+    values = _with_provenance(to_region_values(result.table, level=level, value=value), result.table, level=level, value=value)  # type: ignore[arg-type]
     regions = admin0 if level == "country" else admin1
     names = _names(admin0, admin1)
     values, captions = _with_gaps(values, names)
@@ -189,6 +189,45 @@ def _value_label(result: HashrateResult, value: str, names: Mapping[str, str]) -
     if value == "share":
         return "share of global hashrate"
     return "hashrate (EH/s)"
+
+
+#: Provenance columns the page shows beside the value (tooltip, data table, "Get the data" CSV).
+EHS_COLUMN = "hashrate (EH/s)"
+SHARE_OF_COUNTRY_COLUMN = "share of its country's hashrate"
+SHARE_OF_GLOBAL_COLUMN = "share of global hashrate"
+
+
+def _with_provenance(values: pd.DataFrame, table: pd.DataFrame, *, level: str, value: str) -> pd.DataFrame:
+    """The other figures of each drawn row, as text: CCAF's EH/s, the share of the country or of global."""
+    from capacitymap.render.classify import format_value
+
+    if level == "country":
+        rows = table[table["region"].isna() & ~table["unreported"]]
+        keys = rows["country"]
+    else:
+        rows = table[table["region"].notna()]
+        keys = rows["region"]
+    extra = pd.DataFrame({"_key": keys.astype(str).to_numpy(), "_month": rows["month"].astype(str).to_numpy()})
+    added = []
+    for column, source, metric in ((EHS_COLUMN, "hashrate_ehs", "hashrate_ehs"),
+                                   (SHARE_OF_COUNTRY_COLUMN, "share_of_country", "share"),
+                                   (SHARE_OF_GLOBAL_COLUMN, "share", "share")):
+        if source == value or (column == SHARE_OF_COUNTRY_COLUMN and level == "country"):
+            continue
+        figures = rows[source].astype(float).to_numpy()
+        if not pd.notna(figures).any():
+            continue
+        # EH/s at CCAF's two decimals (the column name carries the unit); shares as the map shows them.
+        text = ["" if f != f else (f"{f:.2f}" if metric == "hashrate_ehs" else format_value(f, metric)) for f in figures]
+        extra[column] = text
+        added.append(column)
+    if not added or not len(values):
+        return values
+    key = values.columns[0]
+    merged = values.merge(extra, how="left", left_on=[key, "month"], right_on=["_key", "_month"]).drop(columns=["_key", "_month"])
+    for column in added:
+        merged[column] = merged[column].fillna("")
+    return merged
 
 
 def _with_gaps(values: pd.DataFrame, names: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
