@@ -221,3 +221,25 @@ def test_readme_hashrate_example_runs_as_written() -> None:
     assert result.exit_code == 0, result.output
     assert "[window] 2020-01:2020-03 (weighted average): months weighted by network hashrate" in result.output
     assert "CN-XJ" in result.output
+
+
+def test_skip_invalid_counts_each_unresolved_name_once() -> None:
+    result = CliRunner().invoke(main, ["hashrate", str(CCAF / "misspelt_country.csv"), "--skip-invalid"])
+    assert result.exit_code == 0
+    summary = [line for line in result.stderr.splitlines() if line.startswith("  2 x Country: unknown country: 'Untied States'")]
+    assert len(summary) == 1 and "did you mean 'United States" in summary[0]
+
+
+def test_render_with_skip_invalid_lists_the_rows_and_says_so_on_the_page(tmp_path: Path) -> None:
+    out = tmp_path / "world.html"
+    result = CliRunner().invoke(main, ["render", str(CCAF / "misspelt_country.csv"), "--preset", "world", "-o", str(out), "--skip-invalid"])
+    assert result.exit_code == 0, result.output
+    assert "misspelt_country.csv:3:Country: unknown country: 'Untied States'" in result.stderr
+    assert "Left out as invalid (--skip-invalid): 2 row(s)" in out.read_text(encoding="utf-8")
+
+
+def test_hashrate_csv_neutralises_formula_cells() -> None:
+    result = CliRunner().invoke(main, ["hashrate", str(CCAF / "formula_pool.csv"), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(pd.read_csv(__import__("io").StringIO(result.stdout))["pools"])
+    assert rows and all(str(p).startswith("'=HYPERLINK") for p in rows)

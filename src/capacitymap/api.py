@@ -194,6 +194,11 @@ def _with_rejections(result, records: io.Records):  # noqa: ANN001, ANN202
     meta["rows_read"] = records.rows_read
     meta["rejected"] = tuple(str(p) for p in records.problems)
     meta["rejected_rows"] = len(records.rejected)
+    by_reason: dict[str, int] = {}
+    for p in records.problems:  # e.g. one misspelt name on every month's row: counted once, by name
+        reason = f"{p.column}: {p.message}" if p.column else p.message
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    meta["rejected_by_reason"] = by_reason
     meta["notes"] = tuple(str(n) for n in records.notes)
     return replace(result, metadata=MappingProxyType(meta))
 

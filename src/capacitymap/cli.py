@@ -323,15 +323,26 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
         click.echo(line, err=True)
     if rejected:
         click.echo(f"left out {result.metadata.get('rejected_rows')} invalid row(s) of {result.metadata.get('rows_read')} read "
-                   f"(--skip-invalid); they are listed above and in the output's metadata", err=True)
+                   f"(--skip-invalid); they are listed above and in the output's metadata:", err=True)
+        for reason, count in (result.metadata.get("rejected_by_reason") or {}).items():
+            click.echo(f"  {count} x {reason}", err=True)
     table = result.table
     if fmt == "json":
         click.echo(json.dumps({"metadata": {k: v for k, v in result.metadata.items() if k != "pool_weights"},
                                "rows": json.loads(table.to_json(orient="records"))}, indent=2, ensure_ascii=False, default=str))
     elif fmt == "csv":
-        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        click.echo(_csv_safe(table).to_csv(index=False, lineterminator="\n"), nl=False)
     else:
         click.echo(_format_table(table))
+
+
+def _csv_safe(frame: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR first) get a leading quote (OWASP)."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) == "string":
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
+    return out
 
 
 @main.command()
