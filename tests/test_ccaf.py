@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import TODAY
 
 from capacitymap import api, io
 from capacitymap.cli import main
@@ -19,8 +20,6 @@ from capacitymap.errors import DataError
 from capacitymap.maps import hashrate_layers
 from capacitymap.method import estimate_hashrate, to_region_values
 from capacitymap.render import MapSpec
-
-from conftest import TODAY
 
 CCAF = Path(__file__).parent / "fixtures" / "ccaf"
 DATA = Path(__file__).parents[1] / "data" / "hashrate"

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import TODAY
 
 from capacitymap import api, io
 from capacitymap.method import estimate_hashrate
-
-from conftest import TODAY
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 README = DATA / "README.md"

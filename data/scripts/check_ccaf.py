@@ -49,7 +49,7 @@ def check_errata(copy: Path) -> list[str]:
         key = (row["month"], row["place"])
         if key in countries and float(countries[key]) != float(row["download_%"]):
             problems.append(f"ccaf_errata.csv: {key!r} download_% {row['download_%']} but the download has {countries[key]}")
-    print(f"ccaf_errata.csv: {len(rows) - 1} rows; country rows checked against the download: {'ok' if not problems else problems}")
+    print(f"ccaf_errata.csv: {len(rows) - 1} rows; country rows checked against the download: {problems or 'ok'}")
     return problems
 
 

@@ -27,8 +27,10 @@ class DemoMap:
 
 
 def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMap]:
-    """The default maps: North American capacity, and CCAF's hashrate series (China by province, as shares of
-    China's and of global hashrate; every country; US states)."""
+    """The default maps: North American capacity, and CCAF's hashrate series.
+
+    China by province as shares of China's and of global hashrate, every country each month, US states.
+    """
     data = folder or data_dir()
     b = api.Boundaries.shipped()
     facilities = api.load_facilities(data / "facilities" / "north_america.csv", boundaries=b,

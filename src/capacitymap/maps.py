@@ -17,9 +17,9 @@ import pandas as pd
 
 from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import MappedFacilities
-from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.render import MapSpec, build_map
 from capacitymap.render.spec import resolve_preset
+from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
 
 __all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map", "make_still"]

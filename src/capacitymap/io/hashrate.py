@@ -115,10 +115,7 @@ def _ccaf_format(header: list[str]) -> _Format | None:
     place = norm[place_col]
     share_col = shares[0] if shares else None
     words = set(re.split(r"[_\s]+", norm[share_col])) if share_col else set()
-    if place == "country" or words & {"global", "world", "worldwide", "network"}:
-        share_of = "global"
-    else:
-        share_of = "country"
+    share_of = "global" if place == "country" or words & {"global", "world", "worldwide", "network"} else "country"
     kind = {"country": "countries", "province": "china-provinces", "state": "us-states"}[place]
     name = f"ccaf-{kind}" + ("-global" if place != "country" and share_of == "global" else "")
     if share_col is None:
@@ -143,7 +140,8 @@ def parse_hashrate(table: Table, *, gazetteer: Gazetteer, today: dt.date, skip_i
     """Turn a :class:`Table` of hashrate rows (any supported format) into canonical records."""
     name = hashrate_format(table.header)
     if name is None:
-        raise SchemaError(Problem(table.path, 1, None, f"expected a hashrate table (month, pool, country, share) or a CCAF export, got columns {table.header!r}"))
+        raise SchemaError(Problem(table.path, 1, None,
+                                  f"expected a hashrate table (month, pool, country, share) or a CCAF export, got columns {table.header!r}"))
     notes: list[Problem] = []
     if name == "pool":
         parser: _HashrateParser = _PoolParser(table, map_columns(table.header, HASHRATE_ALIASES, file=table.path), gazetteer, today)
@@ -204,16 +202,12 @@ class _HashrateParser(RowParser):
             return None
         firsts = {int(m.group(1)) for _, m in found}
         seconds = {int(m.group(2)) for _, m in found}
-        if max(firsts) > 12 and max(seconds) > 12:
-            order = None
-        elif max(firsts) > 12:
+        if max(firsts) > 12 and max(seconds) <= 12:
             return "dmy"
-        elif max(seconds) > 12 or seconds == {1}:
+        if max(firsts) <= 12 and (max(seconds) > 12 or seconds == {1}):
             return "mdy"  # US spreadsheets; monthly data dated on the 1st: 9/1/19 is 1 September 2019
-        elif firsts == {1}:
+        if max(firsts) <= 12 and firsts == {1}:
             return "dmy"
-        else:
-            order = None
         i, m = found[0]
         column = self.cols["month"]
         raise SchemaError(Problem(

@@ -17,12 +17,12 @@ from capacitymap.method._shares import derive_pool_weights, normalise_pool_share
 from capacitymap.method._sources import describe_sample
 from capacitymap.method._types import (
     LEVELS,
+    NETWORK_POOLS,
     POOL_WEIGHTINGS,
     RESULT_COLUMNS,
     Average,
     ExplainStep,
     HashrateResult,
-    NETWORK_POOLS,
     Level,
     PoolWeighting,
     VpnCorrection,
@@ -286,7 +286,8 @@ def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: st
 
     ``level="country"``: ``iso_a2`` from the country rows (the unreported remainder and ``ZZ``
     are left out: no shape to draw them on). ``level="admin1"``: ``iso_3166_2`` from the region
-    rows (a country's unallocated ``<country>-ZZ`` remainder is left out the same way). ``value`` names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
+    rows (a country's unallocated ``<country>-ZZ`` remainder is left out the same way). ``value``
+    names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
     """
     require_columns(table, RESULT_COLUMNS, "hashrate result")
     choices = ("share", "share_of_country", "hashrate_ehs")
