@@ -242,3 +242,14 @@ def test_hashrate_csv_neutralises_formula_cells() -> None:
     assert result.exit_code == 0, result.output
     rows = list(pd.read_csv(__import__("io").StringIO(result.stdout))["pools"])
     assert rows and all(str(p).startswith("'=HYPERLINK") for p in rows)
+
+
+@pytest.mark.parametrize(("name", "method", "credit"), [
+    ("cambridge_2025_survey_countries.csv", "a survey of 49 mining firms", "Digital Mining Industry Report"),
+    ("hashrate_index_countries.csv", "quarterly estimates", "Hashrate Index (Luxor)"),
+])
+def test_newer_sources_are_labelled_with_their_method(name: str, method: str, credit: str) -> None:
+    made = api.map_files([DATA / name], MapSpec(preset="world", metric="share"), today=TODAY)
+    note = made.layers.coverage_note
+    assert method in note and "CCAF's sample" not in note and credit in made.layers.credit
+    assert made.layers.value_label == "share of global hashrate"

@@ -24,6 +24,7 @@ US_STATES = HASHRATE / "us_states.csv"
 FOUNDRY = HASHRATE / "foundry_us_states.csv"
 ERRATA = HASHRATE / "ccaf_errata.csv"
 SURVEY = HASHRATE / "cambridge_2025_survey_countries.csv"
+HASHRATE_INDEX = HASHRATE / "hashrate_index_countries.csv"
 COUNTRIES_COPY = ("https://github.com/Mccalabrese/Bitcoin-Hashrate-simulations-MonteCarlo/blob/"
                   "f33cb8231f1959ef1f21b5105fad3c57d0104c46/Resources/export.csv")
 PROVINCES_COPY = "https://github.com/sorianom23/Bitcoin-Mining/blob/8796b7e83d6f43c83a5d4cb9d3f3b4171387f9d1/data/china_regions.csv"
@@ -35,6 +36,7 @@ HEADERS = {
     FOUNDRY: "month,pool,country,region,share_%,share_of,source_url",
     ERRATA: "month,place,share_of,launch_%,download_%,maps_use,source_url,notes",
     SURVEY: "month,pool,country,share_%,source_url",
+    HASHRATE_INDEX: "month,pool,country,share_%,source_url",
 }
 TOLERANCE_PCT = 100.5
 
@@ -96,6 +98,7 @@ def test_provinces_are_ccafs_china_download() -> None:
     (US_STATES, ["Date", "State"], "US hashrate by state"),
     (FOUNDRY, ["month", "pool", "region"], "share_%"),
     (SURVEY, ["month", "pool", "country"], "share_%"),
+    (HASHRATE_INDEX, ["month", "pool", "country"], "share_%"),
 ], ids=lambda v: v.name if isinstance(v, Path) else None)
 def test_other_shares_parse_and_sum_to_at_most_100(path: Path, key: list[str], value: str) -> None:
     frame = text(path)
@@ -114,6 +117,16 @@ def test_survey_is_its_own_source_not_ccafs_series() -> None:
     assert set(frame["pool"]) == {"Cambridge 2025 survey"} and frame["month"].eq("2024-09").all()
     assert dict(zip(frame["country"], frame["share_%"])) == {
         "United States": "75.4", "Canada": "7.1", "Paraguay": "3.4", "Norway": "2.8", "Kazakhstan": "2.6"}
+
+
+def test_hashrate_index_is_a_quarterly_source_of_its_own() -> None:
+    records = io.read_hashrate(HASHRATE_INDEX, today=TODAY).frame
+    assert set(records["pool"]) == {"Hashrate Index"} and set(records["month"]) == {"2025-Q2"}
+    result = estimate_hashrate(records)
+    us = result.table[result.table["country"] == "US"].iloc[0]
+    assert us["share"] == pytest.approx(0.36025) and us["month"] == "2025-Q2"
+    unreported = result.table[result.table["unreported"]].iloc[0]
+    assert unreported["share"] == pytest.approx(1 - 0.74409)  # the page's six countries; the rest is never rescaled
 
 
 # --- errata ------------------------------------------------------------------------------------------

@@ -796,3 +796,11 @@ def test_ccaf_absolute_figures_give_the_network_and_stay_on_country_rows() -> No
     # Another pool in the month: CCAF's figures are not the network's any more.
     other = pd.concat([records, records.assign(pool="P", hashrate_ehs=math.nan)], ignore_index=True)
     assert implied_network_hashrate(other) == (None, {})
+
+
+def test_quarters_are_steps_too() -> None:
+    from capacitymap.method import month_range
+
+    assert month_range("2024-Q3", "2025-Q2") == ("2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2")
+    with pytest.raises(MethodError, match="both ends of a range as months or both as quarters"):
+        month_range("2024-Q3", "2025-02")

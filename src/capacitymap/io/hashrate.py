@@ -15,7 +15,7 @@ header (any case, spacing or ``%``/``(%)`` spelling)                     read as
 
 The same files after a spreadsheet has been through them read too: a renamed share column (any
 column whose name says share, %, percent or hashrate), shares without their ``%`` sign, extra
-columns (noted, not read), dates such as ``9/1/19`` (month/day/year or day/month/year, decided from the
+columns (noted, not read), quarters (``2025-Q2``, kept as the step ``"2025-Q2"``), dates such as ``9/1/19`` (month/day/year or day/month/year, decided from the
 whole column, never row by row), country names people write (``China``, ``USA``, ``Russia``) and
 trailing spaces.
 
@@ -166,6 +166,7 @@ def parse_hashrate(table: Table, *, gazetteer: Gazetteer, today: dt.date, skip_i
     return Records(records.frame, records.rejected, records.rows_read, notes=notes + _partial_notes(records.frame), problems=records.problems)
 
 
+_QUARTER = re.compile(r"^(\d{4})[- ]?[Qq]([1-4])$")
 _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
@@ -217,6 +218,12 @@ class _HashrateParser(RowParser):
         ))
 
     def _month(self, text: str, order: str | None) -> str:
+        q = _QUARTER.match(text)
+        if q:  # a quarterly estimate: the step "YYYY-Qn"
+            year, quarter = int(q.group(1)), int(q.group(2))
+            if dt.date(year, 3 * quarter - 2, 1) > self.today:
+                raise cells.CellError(f"expected a quarter not after today ({self.today.isoformat()}), got {text!r}; a future date is a typo or a plan, not data")
+            return f"{year:04d}-Q{quarter}"
         m = _SLASH_DATE.match(text)
         if m is None or order is None:
             return cells.parse_month(text, today=self.today)

@@ -31,6 +31,10 @@ SOURCE_METHODS: Final[dict[str, str]] = {
         "covering about 48% of the network's hashrate (268 EH/s); the shares are of the surveyed firms' reported hashrate, "
         "not of the whole network, and over-represent US firms; not part of CCAF's monthly map series"
     ),
+    "Hashrate Index": (
+        "Hashrate Index (Luxor) hashrate heatmap: its own quarterly estimates of each country's share of the network's "
+        "hashrate (as quoted in a copy; its method is not CCAF's pool geolocation); not part of CCAF's monthly map series"
+    ),
     "Foundry USA": "Foundry USA pool: where its own customers' hashrate is, by state; not the whole network",
 }
 
@@ -38,6 +42,7 @@ SOURCE_METHODS: Final[dict[str, str]] = {
 SOURCE_CREDITS: Final[dict[str, str]] = {
     "CCAF": "CCAF (Cambridge Centre for Alternative Finance), Bitcoin Mining Map",
     "Cambridge 2025 survey": "CCAF (Cambridge Centre for Alternative Finance), Cambridge Digital Mining Industry Report 2025",
+    "Hashrate Index": "Hashrate Index (Luxor)",
     "Foundry USA": "Foundry USA",
 }
 

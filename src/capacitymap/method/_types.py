@@ -81,11 +81,11 @@ RESULT_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 _REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2]|Q[1-4])$")
 
 
 def is_month(text: object) -> bool:
-    """Whether ``text`` is a month written ``"YYYY-MM"``."""
+    """Whether ``text`` is a step label: a month ``"YYYY-MM"`` or a quarter ``"YYYY-Qn"`` (sorting as text sorts in time)."""
     return isinstance(text, str) and _MONTH_RE.match(text) is not None
 
 

@@ -16,20 +16,25 @@ _NETWORK_COLUMNS = ("month", "hashrate_ehs")
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:
-    """Every month from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``."""
+    """Every step from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``, or quarters
+    ``("2024-Q4", "2025-Q1")`` when both ends are quarters."""
     for value in (start, end):
         if not is_month(value):
             raise MethodError(f"expected a month 'YYYY-MM', got {value!r}; write it like '2020-04'")
+    quarters = ("Q" in start, "Q" in end)
+    if quarters[0] != quarters[1]:
+        raise MethodError(f"expected both ends of a range as months or both as quarters, got {start!r}:{end!r}; write e.g. '2024-Q1:2024-Q4'")
     if start > end:
         raise MethodError(f"expected a range from an earlier to a later month, got {start!r}:{end!r}; write it as {end!r}:{start!r}")
-    y, m = int(start[:4]), int(start[5:])
+    last = 4 if quarters[0] else 12
+    y, m = int(start[:4]), int(start[-1] if quarters[0] else start[5:])
     out = []
     while True:
-        month = f"{y:04d}-{m:02d}"
-        out.append(month)
-        if month == end:
+        step = f"{y:04d}-Q{m}" if quarters[0] else f"{y:04d}-{m:02d}"
+        out.append(step)
+        if step == end:
             return tuple(out)
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        y, m = (y + 1, 1) if m == last else (y, m + 1)
 
 
 def network_by_month(network_hashrate: pd.DataFrame) -> dict[str, float]:
