@@ -253,3 +253,21 @@ def test_newer_sources_are_labelled_with_their_method(name: str, method: str, cr
     note = made.layers.coverage_note
     assert method in note and "CCAF's sample" not in note and credit in made.layers.credit
     assert made.layers.value_label == "share of global hashrate"
+
+
+def test_xlsx_download_with_percent_cells_kept_as_fractions(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["date", "country", "monthly_hashrate_%", "monthly_absolute_hashrate_EH/S"])
+    import datetime as dt
+
+    for name, share, ehs in (("Mainland China", 0.6481, 72.19), ("United States", 0.0724, 8.07), ("Other", 0.2795, 31.13)):
+        ws.append([dt.datetime(2020, 4, 1), name, share, ehs])  # Excel keeps 64.81% as 0.6481 and dates as dates
+    path = tmp_path / "export.xlsx"
+    wb.save(path)
+    records = io.read_hashrate(path, today=TODAY)
+    china = records.frame.set_index("country").loc["CN"]
+    assert china["share"] == pytest.approx(0.6481) and china["month"] == "2020-04" and china["hashrate_ehs"] == 72.19
+    assert any("read as fractions" in n.message for n in records.notes)

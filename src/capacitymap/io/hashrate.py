@@ -160,6 +160,9 @@ def parse_hashrate(table: Table, *, gazetteer: Gazetteer, today: dt.date, skip_i
             notes.append(Problem(table.path, 1, None, f"read as CCAF's {fmt.name} format; columns not read: {list(fmt.ignored)!r}",  # type: ignore[union-attr]
                                  severity="note"))
     frame = parser.parse()
+    if getattr(parser, "fraction_note", False):
+        notes.append(Problem(table.path, 1, parser.cols["share_%"], "shares read as fractions (no % sign, every month's shares add up to 1, "
+                             "as a spreadsheet keeps 75.53% as 0.7553)", severity="note"))
     _check_sums(frame, parser)
     _check_duplicate_keys(frame, parser)
     records = finish(frame, parser.problems, skip_invalid=skip_invalid)
@@ -264,11 +267,13 @@ class _CcafParser(_HashrateParser):
     def __init__(self, table: Table, cols: dict[str, str], gazetteer: Gazetteer, today: dt.date, fmt: _Format):
         super().__init__(table, cols, gazetteer, today)
         self.fmt = fmt
+        self.fraction_note = False
 
     def parse(self) -> pd.DataFrame:
         fmt = self.fmt
         if fmt.share_col:
-            share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=fmt.percent, decimal=self.decimal), required=True, missing=math.nan)
+            percent = fmt.percent and not self._fractions()
+            share = self.each("share_%", lambda t: cells.parse_share(t, percent_column=percent, decimal=self.decimal), required=True, missing=math.nan)
         else:
             share = [math.nan] * self.n
         if fmt.country is None:
@@ -283,6 +288,27 @@ class _CcafParser(_HashrateParser):
         absolute = [math.nan if a == 0 and fmt.share_col and s != 0 else a for a, s in zip(absolute, share)]
         return self.frame(month=self.months(), pool=CCAF_POOL, country=country, region=region, share=share,
                           share_of=fmt.share_of, hashrate=absolute)
+
+
+    def _fractions(self) -> bool:
+        """Whether a CCAF share column holds fractions (an .xlsx keeps 75.53% as 0.7553): no ``%`` anywhere, every
+        value in [0, 1] and every month's values summing to 1 (within the rounding tolerance)."""
+        texts, dates = self.column("share_%"), self.column("month")
+        if any("%" in t for t in texts):
+            return False
+        sums: dict[str, float] = {}
+        for text, date in zip(texts, dates):
+            try:
+                value = cells.parse_float(text, decimal=self.decimal)
+            except cells.CellError:
+                return False
+            if not 0 <= value <= 1:
+                return False
+            sums[date] = sums.get(date, 0.0) + value
+        if not sums or not all(abs(total - 1) <= SHARE_TOLERANCE for total in sums.values()):
+            return False
+        self.fraction_note = True
+        return True
 
 
 class _PoolParser(_HashrateParser):
