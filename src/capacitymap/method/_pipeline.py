@@ -18,6 +18,7 @@ from capacitymap.method._sources import describe_sample
 from capacitymap.method._types import (
     LEVELS,
     NETWORK_POOLS,
+    POOL_WEIGHT_COLUMNS,
     POOL_WEIGHTINGS,
     RESULT_COLUMNS,
     Average,
@@ -99,9 +100,12 @@ def estimate_hashrate(
     log.append(ExplainStep("input", None, f"{len(records)} records from pools {pools!r}; window {window.description}"))
     log += [ExplainStep("sample", None, text.rstrip(".")) for text in describe_sample(pools, window.months)]
 
-    table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
-                                 corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
-    parts = [_finish(table, level)] if len(shares) else []
+    parts: list[pd.DataFrame] = []
+    weights, moves = pd.DataFrame(columns=list(POOL_WEIGHT_COLUMNS)), None
+    if len(shares):
+        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+                                     corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
+        parts.append(_finish(table, level))
     for country, part in within:
         log.append(ExplainStep("within country", None, _within_text(country, part)))
         sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
@@ -110,7 +114,7 @@ def estimate_hashrate(
         weights = pd.concat([weights, sub_weights], ignore_index=True) if len(weights) else sub_weights
         if sub_moves is not None:
             moves = sub_moves if moves is None else pd.concat([moves, sub_moves], ignore_index=True)
-    table = _order(pd.concat(parts, ignore_index=True)) if parts else _order(_finish(table, level))
+    table = _order(pd.concat(parts, ignore_index=True))
     log += _explain_window(window, network, table, network_text)
 
     scope = "global" if not within else ("country" if not len(shares) else "mixed")
