@@ -397,6 +397,11 @@ def _partial_notes(frame: pd.DataFrame) -> list[Problem]:
         if total < 1 - SHARE_TOLERANCE:
             pool, month, share_of, scope, level = key.split("|")
             where = "worldwide" if share_of == "global" else f"in {scope}"
+            if total == 0:
+                notes.append(Problem(str(group[SOURCE_FILE].iloc[0]), None, None,
+                                     f"{month} {pool}: every {level} figure {where} is 0% (the source locates nothing there that month)",
+                                     severity="note"))
+                continue
             notes.append(Problem(
                 str(group[SOURCE_FILE].iloc[0]), None, None,
                 f"{month} {pool}: the {level} list {where} covers {total * 100:.2f}%; "
