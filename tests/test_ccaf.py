@@ -5,6 +5,7 @@ Small fixtures of the real shapes live in tests/fixtures/ccaf/ (the real files s
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
@@ -12,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import TODAY
 
 from capacitymap import api, io
 from capacitymap.cli import main
@@ -20,6 +20,8 @@ from capacitymap.errors import DataError
 from capacitymap.maps import hashrate_layers
 from capacitymap.method import estimate_hashrate, to_region_values
 from capacitymap.render import MapSpec
+
+TODAY = dt.date(2026, 11, 21)  # the day the data was last updated: no figure is dated after it
 
 CCAF = Path(__file__).parent / "fixtures" / "ccaf"
 DATA = Path(__file__).parents[1] / "data" / "hashrate"
@@ -271,3 +273,14 @@ def test_xlsx_download_with_percent_cells_kept_as_fractions(tmp_path: Path) -> N
     china = records.frame.set_index("country").loc["CN"]
     assert china["share"] == pytest.approx(0.6481) and china["month"] == "2020-04" and china["hashrate_ehs"] == 72.19
     assert any("read as fractions" in n.message for n in records.notes)
+
+
+def test_rendered_region_download_says_what_it_shows(tmp_path: Path) -> None:
+    out = tmp_path / "china.html"
+    result = run("render", CCAF / "china_provinces.csv", "--preset", "china", "-o", out)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "Share of China&#x27;s hashrate by state or province" in html or "Share of China's hashrate by state or province" in html
+    assert "CCAF (Cambridge Centre for Alternative Finance)" in html
+    mine = run("render", CCAF / "china_provinces.csv", "--preset", "china", "-o", tmp_path / "own.html", "--credit", "My desk")
+    assert mine.exit_code == 0 and "My desk" in (tmp_path / "own.html").read_text(encoding="utf-8")
