@@ -225,7 +225,8 @@ class _HashrateParser(RowParser):
         if q:  # a quarterly estimate: the step "YYYY-Qn"
             year, quarter = int(q.group(1)), int(q.group(2))
             if dt.date(year, 3 * quarter - 2, 1) > self.today:
-                raise cells.CellError(f"expected a quarter not after today ({self.today.isoformat()}), got {text!r}; a future date is a typo or a plan, not data")
+                raise cells.CellError(f"expected a quarter not after today ({self.today.isoformat()}), got {text!r}; "
+                                      "a future date is a typo or a plan, not data")
             return f"{year:04d}-Q{quarter}"
         m = _SLASH_DATE.match(text)
         if m is None or order is None:
@@ -291,8 +292,11 @@ class _CcafParser(_HashrateParser):
 
 
     def _fractions(self) -> bool:
-        """Whether a CCAF share column holds fractions (an .xlsx keeps 75.53% as 0.7553): no ``%`` anywhere, every
-        value in [0, 1] and every month's values summing to 1 (within the rounding tolerance)."""
+        """Whether a CCAF share column holds fractions (an .xlsx keeps 75.53% as 0.7553).
+
+        So read when no cell has a ``%``, every value is in [0, 1] and every month's values sum to 1 (within
+        the rounding tolerance): decided from the whole column, never cell by cell.
+        """
         texts, dates = self.column("share_%"), self.column("month")
         if any("%" in t for t in texts):
             return False

@@ -16,8 +16,10 @@ _NETWORK_COLUMNS = ("month", "hashrate_ehs")
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:
-    """Every step from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``, or quarters
-    ``("2024-Q4", "2025-Q1")`` when both ends are quarters."""
+    """Every step from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``.
+
+    Quarters when both ends are quarters: ``("2024-Q4", "2025-Q1")``.
+    """
     for value in (start, end):
         if not is_month(value):
             raise MethodError(f"expected a month 'YYYY-MM', got {value!r}; write it like '2020-04'")
