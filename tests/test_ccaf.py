@@ -205,11 +205,13 @@ def test_coverage_note_fits_the_months_shown(admin1, admin0) -> None:  # noqa: A
     assert "'Other'" in late and "not drawn" in late
 
 
-def test_validate_checks_what_render_needs() -> None:
+def test_validate_checks_what_render_needs(tmp_path: Path) -> None:
     pools = CCAF / "two_pools_no_hashrate.csv"
     result = run("validate", pools)
     assert result.exit_code == 1 and "--pool-weighting equal" in result.output
-    assert run("render", pools, "--preset", "world", "-o", "/dev/null").exit_code == 1
+    refused = run("render", pools, "--preset", "world", "-o", tmp_path / "map.html")
+    assert refused.exit_code == 1 and "--pool-weighting equal" in refused.output
+    assert run("render", pools, "--preset", "world", "-o", tmp_path / "map.html", "--pool-weighting", "equal").exit_code == 0
 
 
 def test_readme_hashrate_example_runs_as_written() -> None:
