@@ -286,3 +286,11 @@ def test_rendered_region_download_says_what_it_shows(tmp_path: Path) -> None:
     assert "CCAF (Cambridge Centre for Alternative Finance)" in html
     mine = run("render", CCAF / "china_provinces.csv", "--preset", "china", "-o", tmp_path / "own.html", "--credit", "My desk")
     assert mine.exit_code == 0 and "My desk" in (tmp_path / "own.html").read_text(encoding="utf-8")
+
+
+def test_one_quarter_renders_as_a_single_date_map(tmp_path: Path) -> None:
+    out = tmp_path / "q2.html"
+    result = run("render", DATA / "hashrate_index_countries.csv", "--preset", "world", "-o", out)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "2025-Q2" in html and "Hashrate Index (Luxor)" in html

@@ -78,6 +78,8 @@ def hashrate_layers(
     values.attrs["other"] = _other_values(result.table, level=level, value=value)
     months = tuple(result.metadata.get("months") or ())
     as_of = months[0] if len(months) == 1 else (result.table["month"].iloc[0] if len(result.table) and result.metadata.get("average") else None)
+    if len(months) == 1 and "Q" in months[0] and "month" in values:
+        values = values.drop(columns="month")  # one quarter: a single-date map (as_of says which), no slider step
     return MapLayers(regions, values, facilities, _hashrate_note(result, value=value, names=names), captions=captions, as_of=as_of,
                      value_label=_value_label(result, value, names), credit=source_credit(result.metadata.get("pools") or ()))
 
