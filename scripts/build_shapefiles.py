@@ -764,7 +764,11 @@ def build_admin1(sources: Path) -> gpd.GeoDataFrame:
 def build_admin0(sources: Path) -> gpd.GeoDataFrame:
     world = gpd.read_file(sources / "world-atlas" / "package" / "countries-50m.json", layer="countries", engine="pyogrio")
     frame = admin0_codes(world.set_crs(4326, allow_override=True))
-    frame["geometry"] = polygonal_valid(frame.geometry)
+    # world-atlas is spherical TopoJSON: Russia's, Fiji's and Antarctica's rings cross the antimeridian,
+    # which read as planar polygons are bands across the map; cut them at ±180° before make_valid.
+    from capacitymap.render.geometry import cut_antimeridian
+
+    frame["geometry"] = polygonal_valid(cut_antimeridian(frame.geometry))
     frame = frame.loc[~frame.geometry.is_empty]
     frame = frame.sort_values(["iso_a2", "name"], kind="stable").reset_index(drop=True)
     assigned = frame.loc[frame["iso_a2"] != "", "iso_a2"]
@@ -1019,7 +1023,11 @@ run time. Joins always use the full layers. They are made from the full layers a
 10. `us_states`: us-atlas FIPS → USPS postal (51-entry table in the script) → `US-XX`;
     `type_en` "State", "District" for DC; territories (AS, GU, MP, PR, VI) left out.
 11. `admin0_codes`: ISO numeric → alpha-2/alpha-3 with pycountry. Australia and "Ashmore and
-    Cartier Is." share id 036 and are dissolved under "Australia".
+    Cartier Is." share id 036 and are dissolved under "Australia". Then
+    `capacitymap.render.geometry.cut_antimeridian`: world-atlas is spherical TopoJSON, so the rings of
+    Russia, Fiji and Antarctica cross the antimeridian (an edge from 179.9° to -180°); read as planar
+    polygons they are bands across the map. Each such ring is unwrapped, cut at ±180° and folded
+    back (Antarctica's ring is closed along the south pole) before `polygonal_valid`.
 
 ## Names (what the gazetteer matches; `scripts/build_shapefiles.py`, tested in `tests/test_shapefiles.py`)
 
