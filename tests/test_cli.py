@@ -151,7 +151,8 @@ def test_render_hashrate_world(tmp_path: Path) -> None:
     html = out.read_text(encoding="utf-8")
     # The embedded "Get the data" CSV carries every month's figures: China's April 2020 share among them.
     csv_text = urllib.parse.unquote(re.search(r'data:text/csv[^"]*', html).group(0))
-    assert "\nCN,China,2020-04,0.6508\n" in csv_text
+    # CCAF's download (the launch figure 65.08% is in data/hashrate/ccaf_errata.csv), with CCAF's own EH/s
+    assert "\nCN,China,2020-04,0.6481,72.19\n" in csv_text
 
 
 def test_hashrate_command_reproduces_ccaf_figures() -> None:
@@ -159,7 +160,7 @@ def test_hashrate_command_reproduces_ccaf_figures() -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)["rows"]
     china = [r for r in rows if r["country"] == "CN"]
-    assert china[0]["share"] == pytest.approx(0.6508)
+    assert china[0]["share"] == pytest.approx(0.6481) and china[0]["hashrate_ehs"] == pytest.approx(72.19)
 
 
 def test_hashrate_vpn_correction_with_equal_pool_weights() -> None:
@@ -203,4 +204,5 @@ def test_aggregate_points_to_csv(tmp_path: Path) -> None:
 def test_demo_writes_the_default_maps(tmp_path: Path) -> None:
     result = run("demo", "--out", tmp_path, "--no-stills")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["china.html", "north-america.html", "world.html"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "china-global.html", "china.html", "north-america.html", "us-states.html", "world.html"]

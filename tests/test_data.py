@@ -20,30 +20,19 @@ PLACES = DATA / "facilities" / "north_america_places.csv"
 REGION_TOTALS = DATA / "facilities" / "region_totals.csv"
 OPERATOR_TOTALS = DATA / "facilities" / "operator_totals.csv"
 RECONCILE = DATA / "scripts" / "reconcile_minermag.py"
-COUNTRIES = DATA / "hashrate" / "mining_countries.csv"
-PROVINCES = DATA / "hashrate" / "mining_provinces_china.csv"
-PROVINCES_REVISED = DATA / "hashrate" / "mining_provinces_china_revised.csv"
-US_STATES = DATA / "hashrate" / "us_states.csv"
-FOUNDRY = DATA / "hashrate" / "foundry_us_states.csv"
 
 FACILITY_HEADER = (
     "facility_id,operator,site,city,country,region,latitude,longitude,location_precision,"
     "capacity_mw,status,as_of,history,source_url,notes"
 )
 HEADERS = {
-    COUNTRIES: "date,country,monthly_hashrate_%,monthly_absolute_hashrate_EH/S,source_url",
-    PROVINCES: "Date,Province,Share of global hashrate,source_url",
-    PROVINCES_REVISED: "Date,Province,Share of global hashrate,source_url",
-    US_STATES: "Date,State,US hashrate by state,source_url",
-    FOUNDRY: "month,pool,country,region,share_%,share_of,source_url",
     FACILITIES: FACILITY_HEADER,
     REGION_TOTALS: "region,country,capacity_mw,as_of,source_url,notes",
     OPERATOR_TOTALS: "operator,scope,country,capacity_mw,as_of,meaning,source_url,notes",
-}
+}  # the hashrate files' headers are checked in tests/test_data_hashrate.py
 STATUSES = {"operational", "under_construction", "planned", "curtailed", "closed"}
 AS_OF = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 URL = re.compile(r"^https?://\S+$")
-TOLERANCE_PCT = 100.5
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:
@@ -300,89 +289,3 @@ def test_minermag_totals_are_in_region_totals() -> None:
     totals = read_text_csv(REGION_TOTALS)
     minermag = totals[totals["notes"].str.contains("TheMinerMag") & (totals["region"] == "TOTAL")]
     assert set(zip(minermag["as_of"], minermag["capacity_mw"])) >= {("2023-12-31", "5420"), ("2025-03", "7400")}
-
-
-# --- CCAF-format hashrate files ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def countries() -> pd.DataFrame:
-    frame = read_text_csv(COUNTRIES)
-    frame["share"] = frame["monthly_hashrate_%"].str.removesuffix("%").astype(float)
-    return frame
-
-
-def test_country_shares_are_percent_text(countries: pd.DataFrame) -> None:
-    assert countries["monthly_hashrate_%"].str.match(r"^\d+(\.\d+)?%$").all()
-    assert countries["share"].between(0, 100).all()
-    assert countries["date"].str.match(r"^\d{4}-\d{2}-01$").all()
-    assert countries["monthly_absolute_hashrate_EH/S"].astype(float).ge(0).all()
-
-
-def test_one_row_per_month_and_country(countries: pd.DataFrame) -> None:
-    assert not countries.duplicated(["date", "country"]).any()
-
-
-def test_country_shares_per_month_do_not_exceed_100(countries: pd.DataFrame) -> None:
-    sums = countries.groupby("date")["share"].sum()
-    assert (sums <= TOLERANCE_PCT).all(), sums[sums > TOLERANCE_PCT]
-
-
-def test_ccaf_country_names(countries: pd.DataFrame) -> None:
-    names = set(countries["country"])
-    assert {"Mainland China", "Russian Federation", "Iran, Islamic Rep.", "Germany *",
-            "Ireland *", "Other"} <= names
-    assert not names & {"China", "Russia", "Iran", "Germany", "Ireland", "USA"}
-
-
-def test_april_2020_mainland_china(countries: pd.DataFrame) -> None:
-    row = countries[(countries["date"] == "2020-04-01") & (countries["country"] == "Mainland China")]
-    assert row["monthly_hashrate_%"].tolist() == ["65.08%"]
-
-
-def test_months_table_in_readme_matches(countries: pd.DataFrame) -> None:
-    rows = re.findall(r"^\| (\d{4}-\d{2}) \| (\d+) \| ([\d.]+)% \|", readme(), flags=re.M)
-    stated = {month: (int(n), float(total)) for month, n, total in rows}
-    months = countries["date"].str[:7]
-    assert set(stated) == set(months)
-    for month, (n, total) in stated.items():
-        part = countries[months == month]
-        assert len(part) == n, month
-        assert part["share"].sum() == pytest.approx(total, abs=0.005), month
-
-
-@pytest.mark.parametrize(
-    ("path", "key", "value"),
-    [
-        (PROVINCES, ["Date", "Province"], "Share of global hashrate"),
-        (PROVINCES_REVISED, ["Date", "Province"], "Share of global hashrate"),
-        (US_STATES, ["Date", "State"], "US hashrate by state"),
-        (FOUNDRY, ["month", "pool", "region"], "share_%"),
-    ],
-    ids=lambda v: v.name if isinstance(v, Path) else None,
-)
-def test_regional_shares_parse_and_sum_to_at_most_100(path: Path, key: list[str],
-                                                     value: str) -> None:
-    frame = read_text_csv(path)
-    share = frame[value].astype(float)
-    assert share.between(0, 100).all()
-    assert not frame.duplicated(key).any()
-    sums = share.groupby([frame[k] for k in key[:-1]]).sum()
-    assert (sums <= TOLERANCE_PCT).all()
-
-
-def test_province_launch_figures() -> None:
-    frame = read_text_csv(PROVINCES)
-    assert frame["Date"].eq("2020-04-01").all()
-    xinjiang = frame.loc[frame["Province"] == "Xinjiang", "Share of global hashrate"]
-    assert xinjiang.tolist() == ["35.76"]
-    # Provinces are shares of global hashrate: they fit inside China's 65.08% that month.
-    assert frame["Share of global hashrate"].astype(float).sum() <= 65.08
-
-
-def test_foundry_file_is_foundry_only() -> None:
-    frame = read_text_csv(FOUNDRY)
-    assert set(frame["pool"]) == {"Foundry USA"} and set(frame["country"]) == {"US"}
-    # Shares of the pool's US hashrate, not of its worldwide hashrate.
-    assert set(frame["share_of"]) == {"country"}
-    assert frame["month"].str.match(r"^\d{4}-\d{2}$").all()

@@ -12,6 +12,7 @@ Weights 20/100, 30/100, 50/100 = 0.2, 0.3, 0.5.
 from __future__ import annotations
 
 import math
+from math import fsum
 from pathlib import Path
 
 import geopandas as gpd
@@ -594,17 +595,21 @@ def test_ccaf_export_files_in_data_reproduce_april_2020():
     records = read_hashrate([root / "mining_countries.csv", root / "mining_provinces_china.csv"]).frame
     t = estimate_hashrate(records, month=APR, level="admin1").table
     april = records[records["month"] == APR]
-    read = {(c, None if pd.isna(r) else r): s for c, r, s in zip(april["country"], april["region"], april["share"])}
-    # the method passes a single pool's shares through bit for bit ...
-    for (country, region), share in read.items():
-        assert value(t, country, region) == share
-    # ... and they are the published figures (the reader computes 65.08 / 100 = 0.6507999999999999)
-    assert value(t, "CN") == pytest.approx(0.6508, abs=1e-15)  # Mainland China 65.08%
-    for country, share in CCAF_APRIL_2020.items():
+    countries = april[april["region"].isna()]
+    # the method passes a single pool's country shares through bit for bit ...
+    for country, share in zip(countries["country"], countries["share"]):
+        assert value(t, country) == share
+    # ... they are CCAF's download (64.81%; the launch figure 65.08% is in data/hashrate/ccaf_errata.csv) ...
+    assert value(t, "CN") == pytest.approx(0.6481, abs=1e-15)
+    for country, share in {**CCAF_APRIL_2020, "CN": 0.6481}.items():
         assert value(t, country) == pytest.approx(share, abs=1e-15)
-    assert value(t, "CN", "CN-XJ") == pytest.approx(0.3576, abs=1e-15)
-    # the file's April 2020 rows add up to 94.92%: the remaining 5.08% stays visible, not rescaled
-    assert value(t, "ZZ", unreported=True) == pytest.approx(1 - sum(CCAF_APRIL_2020.values()), abs=TOL)
+    # ... and the provinces, given as shares of China, become shares of global: 55.18% x 64.81% = 35.76%
+    assert value(t, "CN", "CN-XJ") == pytest.approx(0.5518 * 0.6481, abs=1e-12)
+    for region, share in CCAF_PROVINCES.items():
+        assert round(value(t, "CN", region), 4) == share
+    # CCAF's 'Other' is a country row of its own; April 2020 adds up to 100.00%, so nothing is unreported
+    assert value(t, "ZZ") == pytest.approx(0.0535, abs=1e-15)
+    assert fsum(countries["share"]) == pytest.approx(1.0, abs=1e-12) and not t["unreported"].any()
 
 
 # --- provenance, explain, hand-over -------------------------------------------------------------------
@@ -751,3 +756,51 @@ def test_row_order_does_not_change_any_result(data, rnd):
     b = estimate_hashrate(shuffled, pool_hashrate=ehs.loc[ehs_order].reset_index(drop=True), **kwargs)
     pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
     assert a.explain == b.explain
+
+
+# --- region shares of a country alone; CCAF's absolute figures ------------------------------------------
+
+
+def _ccaf_records(rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame([{"month": m, "pool": "CCAF", "country": c, "region": r, "share": s, "share_of": so,
+                          "hashrate_ehs": e, "source_url": None, "source_file": "ccaf.csv", "line": i + 2}
+                         for i, (m, c, r, s, so, e) in enumerate(rows)])
+
+
+def test_region_shares_without_a_country_row_stay_shares_of_the_country() -> None:
+    from capacitymap.method import split_within_country
+
+    records = _ccaf_records([("2020-04", "CN", "CN-XJ", 0.6, "country", math.nan), ("2020-04", "CN", "CN-ZZ", 0.4, "country", math.nan),
+                             ("2020-04", "US", None, 0.1, "global", math.nan)])
+    placed, within = split_within_country(records)
+    assert placed["country"].tolist() == ["US"] and [c for c, _ in within] == ["CN"]
+    result = estimate_hashrate(records, level="admin1")
+    xj = result.table[result.table["region"] == "CN-XJ"].iloc[0]
+    assert xj["share_of_country"] == pytest.approx(0.6) and math.isnan(xj["share"])
+    assert result.metadata["scope"] == "mixed"
+    # The unallocated rest of China is kept in the table but never drawn.
+    assert "CN-ZZ" in set(result.table["region"].dropna())
+    assert "CN-ZZ" not in set(to_region_values(result.table, level="admin1", value="share_of_country")["iso_3166_2"])
+
+
+def test_ccaf_absolute_figures_give_the_network_and_stay_on_country_rows() -> None:
+    from capacitymap.method import implied_network_hashrate
+
+    records = _ccaf_records([("2020-04", "CN", None, 0.6481, "global", 72.19), ("2020-04", "US", None, 0.0724, "global", 8.07),
+                             ("2020-04", "ZZ", None, 0.2795, "global", 31.13)])
+    network, given = implied_network_hashrate(records)
+    assert network["hashrate_ehs"].tolist() == pytest.approx([(72.19 + 8.07 + 31.13) / 1.0])
+    assert given[("2020-04", "CN", None)] == 72.19
+    table = estimate_hashrate(records).table
+    assert table.loc[table["country"] == "CN", "hashrate_ehs"].tolist() == [72.19]  # CCAF's figure, not share x network
+    # Another pool in the month: CCAF's figures are not the network's any more.
+    other = pd.concat([records, records.assign(pool="P", hashrate_ehs=math.nan)], ignore_index=True)
+    assert implied_network_hashrate(other) == (None, {})
+
+
+def test_quarters_are_steps_too() -> None:
+    from capacitymap.method import month_range
+
+    assert month_range("2024-Q3", "2025-Q2") == ("2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2")
+    with pytest.raises(MethodError, match="both ends of a range as months or both as quarters"):
+        month_range("2024-Q3", "2025-02")

@@ -177,12 +177,27 @@ def validate(
                 joined = assign_regions(records.frame, b.admin1, strict=strict)
                 problems.extend(p for ps in joined.problems.values() for p in ps)
                 warnings.extend(joined.warnings)
+            if this_kind == "hashrate" and len(records.frame):
+                problems.extend(_method_problems(records.frame, b, path))
     try:  # the same site in two files would be counted twice when they are mapped together
         duplicates_across_files(facility_files)
     except DataError as exc:
         problems.extend(exc.problems)
     problems.sort(key=lambda p: (p.file, p.line or 0, p.column or ""))
     return ValidationReport(rows=rows, problems=problems, warnings=warnings, notes=notes)
+
+
+def _method_problems(frame: pd.DataFrame, b: Boundaries, path: PathLike) -> list[Problem]:
+    """What ``render``/``hashrate`` would refuse in readable records: the method run with default options."""
+    from capacitymap.errors import CapacityMapError
+
+    try:
+        _estimate(frame, HashrateOptions(), b, level="admin1", today=None)
+    except DataError as exc:
+        return list(exc.problems)
+    except CapacityMapError as exc:
+        return [Problem(str(path), None, None, f"{exc} (render and hashrate would stop here)")]
+    return []
 
 
 def list_regions(country: str | None = None, *, boundaries: Boundaries | None = None) -> pd.DataFrame:
@@ -217,10 +232,32 @@ def estimate_from_files(
     boundaries: Boundaries | None = None,
     today: dt.date | None = None,
 ):  # noqa: ANN201 - HashrateResult
-    """Read pool hashrate files and run the method (aggregation, extrapolation, VPN correction, window)."""
+    """Read pool hashrate files and run the method (aggregation, extrapolation, VPN correction, window).
+
+    With ``skip_invalid`` the rows left out are listed in the result's metadata (``rows_read``,
+    ``rejected``: one ``FILE:LINE:COLUMN: message`` per problem), never dropped silently.
+    """
     b = boundaries or Boundaries.shipped()
     records = io.read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
-    return _estimate(records.frame, options, b, level=level, today=today)
+    return _with_rejections(_estimate(records.frame, options, b, level=level, today=today), records)
+
+
+def _with_rejections(result, records: io.Records):  # noqa: ANN001, ANN202
+    """The result with the rows read and the rows left out (``--skip-invalid``) in its metadata."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    meta = dict(result.metadata)
+    meta["rows_read"] = records.rows_read
+    meta["rejected"] = tuple(str(p) for p in records.problems)
+    meta["rejected_rows"] = len(records.rejected)
+    by_reason: dict[str, int] = {}
+    for p in records.problems:  # e.g. one misspelt name on every month's row: counted once, by name
+        reason = f"{p.column}: {p.message}" if p.column else p.message
+        by_reason[reason] = by_reason.get(reason, 0) + 1
+    meta["rejected_by_reason"] = by_reason
+    meta["notes"] = tuple(str(n) for n in records.notes)
+    return replace(result, metadata=MappingProxyType(meta))
 
 
 def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *, level: str, today: dt.date | None):  # noqa: ANN202
@@ -322,11 +359,33 @@ def map_files(
         raise StepError("expected facility files only with --by-month, --by-quarter or --change (capacity over time), got "
                         "hashrate files too; hashrate maps step by the months of their records: use --month/--months")
     level = preset_level(spec.preset)
-    result = _estimate(parsed["hashrate"].frame, hashrate, b, level=level, today=today)
+    result = _with_rejections(_estimate(parsed["hashrate"].frame, hashrate, b, level=level, today=today), parsed["hashrate"])
+    warnings = warnings + list(parsed["hashrate"].problems)
     chosen = metric or ("hashrate_ehs" if hashrate.network_hashrate else "share")
-    layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=chosen,
+    value = chosen
+    if chosen == "share" and result.metadata.get("scope") == "country":
+        value = "share_of_country"  # a region download alone: shares of the country, labelled so
+    layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=value,
                              facilities=mapped.facilities if mapped is not None else None)
-    return MadeMap(replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None)
+    return MadeMap(replace(spec, metric=chosen, **_hashrate_texts(spec, layers, result, level)), layers, warnings,
+                   mapped.reconciliation if mapped is not None else None)
+
+
+def _hashrate_texts(spec, layers, result, level: str) -> dict[str, str]:  # noqa: ANN001
+    """Title, subtitle and credit a hashrate map gets when the user gave none (what is shown, when, whose data)."""
+    out = {}
+    if not spec.title and layers.value_label:
+        label = layers.value_label[0].upper() + layers.value_label[1:]
+        out["title"] = f"{label} by {'country' if level == 'country' else 'state or province'}"
+    if not spec.subtitle:
+        months = tuple(result.metadata.get("months") or ())
+        if result.metadata.get("average") or len(months) == 1:
+            out["subtitle"] = str(result.metadata.get("window"))
+        elif months:
+            out["subtitle"] = f"{months[0]} to {months[-1]}, one step each"
+    if not spec.credit and layers.credit:
+        out["credit"] = f"Data: {layers.credit}"
+    return out
 
 
 def _change_metric() -> str:

@@ -278,8 +278,9 @@ def _csv_file(frame: Any) -> str:
 
 def _format_table(frame: Any) -> str:
     shown = frame.copy()
-    if "share" in shown:
-        shown["share"] = (shown["share"] * 100).map(lambda v: "" if math.isnan(v) else f"{v:.2f}%")
+    for col in ("share", "share_of_country"):
+        if col in shown:
+            shown[col] = (shown[col].astype(float) * 100).map(lambda v: "" if v != v else f"{v:.2f}%")
     return _clean(shown.to_string(index=False, na_rep=""))
 
 
@@ -620,6 +621,14 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
     )
     if explain:
         click.echo(format_explain(result), err=fmt != "table", nl=False)
+    rejected = result.metadata.get("rejected") or ()
+    for line in rejected:
+        click.echo(line, err=True)
+    if rejected:
+        click.echo(f"left out {result.metadata.get('rejected_rows')} invalid row(s) of {result.metadata.get('rows_read')} read "
+                   f"(--skip-invalid); they are listed above and in the output's metadata:", err=True)
+        for reason, count in (result.metadata.get("rejected_by_reason") or {}).items():
+            click.echo(f"  {count} x {reason}", err=True)
     table = result.table
     if fmt == "json":
         click.echo(json.dumps({"metadata": {k: v for k, v in result.metadata.items() if k != "pool_weights"},
@@ -697,3 +706,7 @@ def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) 
                 still = make_still(item.spec, item.layers, fmt="png")
             ledger.write(f"{item.name}.png", still)
             click.echo(f"wrote {out_dir / (item.name + '.png')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from capacitymap import api, io
 from capacitymap._resources import data_dir
 from capacitymap.filters import Filters
@@ -14,7 +16,7 @@ from capacitymap.render import MapSpec
 
 __all__ = ["DemoMap", "demo_maps", "DEMO_NAMES"]
 
-DEMO_NAMES = ("north-america", "china", "world")
+DEMO_NAMES = ("north-america", "china", "china-global", "world", "us-states")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,10 @@ class DemoMap:
 
 
 def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMap]:
-    """The three default maps: North American capacity, Chinese provinces' and countries' hashrate share."""
+    """The default maps: North American capacity, and CCAF's hashrate series.
+
+    China by province as shares of China's and of global hashrate, every country each month, US states.
+    """
     data = folder or data_dir()
     b = api.Boundaries.shipped()
     # operational capacity as of the newest figures; under-construction and planned sites as the pipeline layer
@@ -39,26 +44,51 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
+    return [DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)), *_hashrate_maps(data, b, assets)]
+
+
+def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:
+    """CCAF's whole series: China by province (of China, and of global), every country each month, US states."""
     hashrate = data / "hashrate"
-    records = io.read_hashrate([hashrate / "mining_countries.csv", hashrate / "mining_provinces_china.csv"], gazetteer=b.gazetteer).frame
-    china_result = estimate_hashrate(records[records["month"].isin(_months_with_regions(records, "CN"))], level="admin1")
-    world_result = estimate_hashrate(records[records["region"].isna()], level="country")
-    credit = "Data: Cambridge Centre for Alternative Finance (CCAF) Bitcoin Mining Map, via the pages cited in data/README.md"
-    china = MapSpec(
-        preset="china", title="Share of global bitcoin hashrate by Chinese province",
-        subtitle="CCAF Bitcoin Mining Map, from pool geolocation data (BTC.com, Poolin, ViaBTC; about 37% of hashrate)",
-        credit=credit, metric="share", assets=assets,  # type: ignore[arg-type]
-    )
-    world = MapSpec(
-        preset="world", title="Share of global bitcoin hashrate by country",
-        subtitle="CCAF Bitcoin Mining Map, monthly; only the months with published figures",
-        credit=credit, metric="share", assets=assets,  # type: ignore[arg-type]
-    )
-    return [
-        DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)),
-        DemoMap("china", china, hashrate_layers(china_result, admin1=b.display1, admin0=b.display0, level="admin1")),
-        DemoMap("world", world, hashrate_layers(world_result, admin1=b.display1, admin0=b.display0, level="country")),
-    ]
+    countries = io.read_hashrate(hashrate / "mining_countries.csv", gazetteer=b.gazetteer).frame
+    provinces = io.read_hashrate(hashrate / "mining_provinces_china.csv", gazetteer=b.gazetteer).frame
+    states = io.read_hashrate(hashrate / "us_states.csv", gazetteer=b.gazetteer).frame
+    months = _months_with_regions(provinces, "CN")
+    china_result = estimate_hashrate(provinces, level="admin1")
+    china_global = estimate_hashrate(pd.concat([countries[countries["month"].isin(months)], provinces], ignore_index=True), level="admin1")
+    world_result = estimate_hashrate(countries, level="country")
+    us_result = estimate_hashrate(states, level="admin1")
+    layers = {
+        "china": hashrate_layers(china_result, admin1=b.display1, admin0=b.display0, level="admin1", value="share_of_country"),
+        "china-global": hashrate_layers(china_global, admin1=b.display1, admin0=b.display0, level="admin1", value="share"),
+        "world": hashrate_layers(world_result, admin1=b.display1, admin0=b.display0, level="country", value="share"),
+        "us-states": hashrate_layers(us_result, admin1=b.display1, admin0=b.display0, level="admin1", value="share_of_country"),
+    }
+    span = f"{months[0]} to {months[-1]}"
+    specs = {
+        "china": MapSpec(
+            preset="china", title="Share of China's bitcoin hashrate by province",
+            subtitle=f"CCAF Bitcoin Mining Map, monthly, {span}; from mining pools' geolocation data",
+            credit=layers["china"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+        ),
+        "china-global": MapSpec(
+            preset="china", title="Share of global bitcoin hashrate by Chinese province",
+            subtitle=f"CCAF Bitcoin Mining Map, monthly, {span}: each province's share of China x China's share of global hashrate",
+            credit=layers["china-global"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+        ),
+        "world": MapSpec(
+            preset="world", title="Share of global bitcoin hashrate by country",
+            subtitle=f"CCAF Bitcoin Mining Map, every month {min(countries['month'])} to {max(countries['month'])}; "
+                     "CCAF's own EH/s in the data",
+            credit=layers["world"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+        ),
+        "us-states": MapSpec(
+            preset="us", title="Share of US bitcoin hashrate by state, December 2021",
+            subtitle="CCAF Bitcoin Mining Map, first US map (December 2021); states CCAF published whose figures were found",
+            credit=layers["us-states"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+        ),
+    }
+    return [DemoMap(name, specs[name], layers[name]) for name in ("china", "china-global", "world", "us-states")]
 
 
 def _months_with_regions(frame, country: str) -> list[str]:  # noqa: ANN001

@@ -16,10 +16,11 @@ import geopandas as gpd
 import pandas as pd
 
 from capacitymap.filters import PIPELINE_STATUSES
-from capacitymap.method import HashrateResult, to_region_values
+from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import CapacityChange, CapacitySteps, MappedFacilities
 from capacitymap.render import MapSpec, build_map
 from capacitymap.render.spec import resolve_preset
+from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
 
 __all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map", "make_still"]
@@ -86,10 +87,24 @@ def hashrate_layers(
     value: str = "share",
     facilities: gpd.GeoDataFrame | None = None,
 ) -> MapLayers:
-    """The method's result as region values: countries on admin-0, or states/provinces on admin-1."""
-    values = to_region_values(result.table, level=level, value=value)  # type: ignore[arg-type]
+    """The method's result as region values: countries on admin-0, or states/provinces on admin-1.
+
+    ``value``: ``share`` (of global hashrate), ``share_of_country`` or ``hashrate_ehs``. A month in which
+    the source gives figures for only some of the places the other months have gets a caption, and the
+    missing places are NaN (no data) that month. The unallocated remainders (CCAF's ``Other``) are never
+    drawn: the coverage note and ``values.attrs["other"]`` (``{month: {key: value}}``) carry them.
+    """
+    values = _with_provenance(to_region_values(result.table, level=level, value=value), result.table, level=level, value=value)  # type: ignore[arg-type]
     regions = admin0 if level == "country" else admin1
-    return MapLayers(regions, values, facilities, _hashrate_note(result))
+    names = _names(admin0, admin1)
+    values, captions = _with_gaps(values, names)
+    values.attrs["other"] = _other_values(result.table, level=level, value=value)
+    months = tuple(result.metadata.get("months") or ())
+    as_of = months[0] if len(months) == 1 else (result.table["month"].iloc[0] if len(result.table) and result.metadata.get("average") else None)
+    if len(months) == 1 and "Q" in months[0] and "month" in values:
+        values = values.drop(columns="month")  # one quarter: a single-date map (as_of says which), no slider step
+    return MapLayers(regions, values, facilities, _hashrate_note(result, value=value, names=names), captions=captions, as_of=as_of,
+                     value_label=_value_label(result, value, names), credit=source_credit(result.metadata.get("pools") or ()))
 
 
 def make_map(spec: MapSpec, layers: MapLayers) -> folium.Map:
@@ -198,18 +213,189 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _hashrate_note(result: HashrateResult) -> str:
+def _hashrate_note(result: HashrateResult, *, value: str = "share", names: Mapping[str, str] | None = None) -> str:
+    """What the reader should know about the months shown: sample, remainder, method choices, rejections."""
     meta = result.metadata
-    pools = sorted({p for cell in result.table["pools"].dropna() for p in str(cell).split("|") if p})
-    parts = [
-        f"Window: {meta.get('window')}.",
-        f"Pools: {', '.join(pools) if pools else 'none'}.",
-        f"Assumption: {meta.get('assumption')}",
-    ]
-    if result.table["extrapolated"].any():
+    names = names or {}
+    table = result.table
+    months = tuple(meta.get("months") or sorted(set(table["month"])))
+    pools = tuple(meta.get("pools") or sorted({p for cell in table["pools"].dropna() for p in str(cell).split("|") if p}))
+    parts = [f"Window: {meta.get('window')}."]
+    parts += describe_sample(pools, months)
+    other = [p for p in pools if p not in _DESCRIBED]
+    if other:
+        parts.append(f"Pools: {', '.join(other)}.")
+    parts.append(f"Assumption: {meta.get('assumption')}.")
+    within = tuple(meta.get("within_country") or ())
+    if within:
+        where = ", ".join(names.get(c, c) for c in within)
+        parts.append(f"Regions of {where} are shares of that country's hashrate: the input gives no share of global hashrate for it "
+                     "(add CCAF's countries download to get shares of global).")
+    parts += _other_sentences(table, names)
+    if table["extrapolated"].any():
         parts.append(f"Extrapolated: {meta.get('extrapolation')}.")
     corrections = meta.get("vpn_corrections") or ()
     parts.append(f"VPN correction: {', '.join(corrections)}." if corrections else "No VPN correction.")
-    if result.table["unreported"].any():
+    if (table.loc[table["unreported"], "share"].astype(float) > SHARE_TOLERANCE).any():
         parts.append("Where sources list less than 100%, the rest is shown as unreported, never rescaled.")
+    parts += _coverage_of_regions(table, names)
+    network = str(meta.get("network_hashrate") or "")
+    if value == "hashrate_ehs" or network.startswith("from CCAF"):
+        if network.startswith("from CCAF"):
+            parts.append("EH/s: CCAF's own absolute figures (the network's hashrate implied by them for other rows).")
+        elif network.startswith("given"):
+            parts.append("EH/s: share x the network hashrate series given.")
+    rejected = meta.get("rejected") or ()
+    if rejected:
+        parts.append(f"Left out as invalid (--skip-invalid): {len(rejected)} row(s): {'; '.join(str(r) for r in rejected[:5])}"
+                     + (" ..." if len(rejected) > 5 else "") + ".")
     return " ".join(parts)
+
+
+#: Pools whose sample the coverage note describes in its own sentence (method._sources).
+_DESCRIBED = ("CCAF", "Cambridge 2025 survey", "Hashrate Index")
+
+
+#: Country names as a sentence says them ("share of US hashrate", not "of United States of America's").
+_SHORT_NAMES = {"US": "the US", "GB": "the UK", "CN": "China", "RU": "Russia", "IR": "Iran"}
+
+
+def _names(admin0: gpd.GeoDataFrame, admin1: gpd.GeoDataFrame) -> dict[str, str]:
+    names = {str(k): str(v) for k, v in zip(admin0["iso_a2"], admin0["name"])} if "name" in admin0 else {}
+    names.update(_SHORT_NAMES)
+    if "name" in admin1:
+        names.update({str(k): str(v) for k, v in zip(admin1["iso_3166_2"], admin1["name"])})
+    return names
+
+
+def _value_label(result: HashrateResult, value: str, names: Mapping[str, str]) -> str:
+    within = tuple(result.metadata.get("within_country") or ())
+    if value == "share_of_country":
+        countries = within or tuple(sorted(set(result.table.loc[result.table["region"].notna(), "country"].astype(str))))
+        if len(countries) == 1:
+            name = names.get(countries[0], countries[0])
+            return f"share of {name.removeprefix('the ')} hashrate" if name.startswith("the ") else f"share of {name}'s hashrate"
+        return "share of the country's hashrate"
+    if value == "share":
+        return "share of global hashrate"
+    return "hashrate (EH/s)"
+
+
+#: Provenance columns the page shows beside the value (tooltip, data table, "Get the data" CSV).
+EHS_COLUMN = "hashrate (EH/s)"
+SHARE_OF_COUNTRY_COLUMN = "share of its country's hashrate"
+SHARE_OF_GLOBAL_COLUMN = "share of global hashrate"
+
+
+def _with_provenance(values: pd.DataFrame, table: pd.DataFrame, *, level: str, value: str) -> pd.DataFrame:
+    """The other figures of each drawn row, as text: CCAF's EH/s, the share of the country or of global."""
+    from capacitymap.render.classify import format_value
+
+    if level == "country":
+        rows = table[table["region"].isna() & ~table["unreported"]]
+        keys = rows["country"]
+    else:
+        rows = table[table["region"].notna()]
+        keys = rows["region"]
+    extra = pd.DataFrame({"_key": keys.astype(str).to_numpy(), "_month": rows["month"].astype(str).to_numpy()})
+    added = []
+    for column, source, metric in ((EHS_COLUMN, "hashrate_ehs", "hashrate_ehs"),
+                                   (SHARE_OF_COUNTRY_COLUMN, "share_of_country", "share"),
+                                   (SHARE_OF_GLOBAL_COLUMN, "share", "share")):
+        if source == value or (column == SHARE_OF_COUNTRY_COLUMN and level == "country"):
+            continue
+        figures = rows[source].astype(float).to_numpy()
+        if not pd.notna(figures).any():
+            continue
+        # EH/s at CCAF's two decimals (the column name carries the unit); shares as the map shows them.
+        text = ["" if f != f else (f"{f:.2f}" if metric == "hashrate_ehs" else format_value(f, metric)) for f in figures]
+        extra[column] = text
+        added.append(column)
+    if not added or not len(values):
+        return values
+    key = values.columns[0]
+    merged = values.merge(extra, how="left", left_on=[key, "month"], right_on=["_key", "_month"]).drop(columns=["_key", "_month"])
+    for column in added:
+        merged[column] = merged[column].fillna("")
+    return merged
+
+
+def _with_gaps(values: pd.DataFrame, names: Mapping[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Captions for months with figures for only some places (those places' others are NaN that month)."""
+    if "month" not in values or values["month"].nunique() < 2:
+        return values, {}
+    key = values.columns[0]
+    shown = values[values["value"].notna()]
+    everywhere = sorted(set(shown[key].astype(str)))
+    captions: dict[str, str] = {}
+    extra = []
+    for month in sorted(set(values["month"].astype(str))):
+        here = sorted(set(shown.loc[shown["month"] == month, key].astype(str)))
+        if len(here) < len(everywhere):
+            listed = " and ".join(names.get(k, k) for k in here) if 0 < len(here) <= 3 else f"{len(here)} of the {len(everywhere)} places"
+            captions[month] = f"{month}: figures published for {listed} only" if here else f"{month}: no figures published"
+            missing = [k for k in everywhere if k not in here and not ((values["month"] == month) & (values[key] == k)).any()]
+            extra += [{key: k, "value": float("nan"), "month": month} for k in missing]
+        elif here and (shown.loc[shown["month"] == month, "value"] == 0).all():
+            captions[month] = f"{month}: the source gives 0 for every place shown"
+    if extra:
+        values = pd.concat([values, pd.DataFrame(extra).astype({key: "string", "month": "string"})], ignore_index=True)
+        values = values.sort_values(["month", key], kind="mergesort", ignore_index=True)
+    return values, captions
+
+
+def _other_values(table: pd.DataFrame, *, level: str, value: str) -> dict[str, dict[str, float]]:
+    """``{month: {key: value}}`` of the unallocated remainders (``ZZ``, ``CN-ZZ``) that are not drawn."""
+    from capacitymap.schema import OTHER_COUNTRY, OTHER_REGION_SUFFIX
+
+    if level == "country":
+        rows = table[table["region"].isna() & ~table["unreported"] & (table["country"] == OTHER_COUNTRY)]
+        keys = rows["country"]
+    else:
+        rows = table[table["region"].fillna("").str.endswith(OTHER_REGION_SUFFIX)]
+        keys = rows["region"]
+    out: dict[str, dict[str, float]] = {}
+    for m, k, v in zip(rows["month"].astype(str), keys.astype(str), rows[value].astype(float)):
+        out.setdefault(m, {})[k] = v
+    return out
+
+
+def _other_sentences(table: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    from capacitymap.render.classify import format_value
+    from capacitymap.schema import OTHER_COUNTRY, OTHER_REGION_SUFFIX
+
+    out = []
+    countries = table[table["region"].isna() & ~table["unreported"] & (table["country"] == OTHER_COUNTRY)]
+    if len(countries):
+        out.append("'Other' (the countries the source does not name) is kept in the totals and the data table, not drawn: "
+                   + _range_text(countries["share"], format_value) + " of global hashrate.")
+    regions = table[table["region"].fillna("").str.endswith(OTHER_REGION_SUFFIX)]
+    for country in sorted(set(regions["country"].astype(str))):
+        part = regions[regions["country"] == country]
+        out.append(f"'Other' in {names.get(country, country)} (regions the source does not name) is kept in the totals, not drawn: "
+                   + _range_text(part["share_of_country"], format_value) + f" of {names.get(country, country)}'s hashrate.")
+    return out
+
+
+def _coverage_of_regions(table: pd.DataFrame, names: Mapping[str, str]) -> list[str]:
+    """A sentence per country whose listed regions (with its 'Other') cover less than all of it in some month."""
+    from capacitymap.render.classify import format_value
+
+    regions = table[table["region"].notna()]
+    out = []
+    for country, part in regions.groupby(regions["country"].astype(str), sort=True):
+        sums = part.groupby(part["month"].astype(str))["share_of_country"].apply(lambda s: math.fsum(s.dropna().astype(float)))
+        short = sums[(sums < 1 - SHARE_TOLERANCE) & (sums > 0)]
+        if len(short):
+            name = names.get(country, country)
+            out.append(f"The regions listed cover {_range_text(short, format_value)} of {name}'s hashrate in {len(short)} month(s)"
+                       " (the source's other regions were not found): the rest is not allocated to any region here.")
+    return out
+
+
+def _range_text(series: pd.Series, format_value) -> str:  # noqa: ANN001
+    vals = series.dropna().astype(float)
+    if not len(vals):
+        return "no figure"
+    lo, hi = float(vals.min()), float(vals.max())
+    return format_value(lo, "share") if lo == hi else f"{format_value(lo, 'share')} to {format_value(hi, 'share')}"

@@ -18,6 +18,7 @@ __all__ = [
     "Status",
     "ShareOf",
     "OTHER_COUNTRY",
+    "OTHER_REGION_SUFFIX",
     "SHARE_TOLERANCE",
     "LINE",
     "SOURCE_FILE",
@@ -34,6 +35,10 @@ SHARE_TOLERANCE: Final = 0.005
 
 #: ISO 3166 user-assigned code for CCAF's "Other" country bucket.
 OTHER_COUNTRY: Final = "ZZ"
+
+#: The rest of a country that a source did not allocate to a named region (CCAF's "Other" province or
+#: state) is the region ``<country>-ZZ`` ("CN-ZZ"): kept in every total, never drawn as a shape.
+OTHER_REGION_SUFFIX: Final = "-" + OTHER_COUNTRY
 
 #: Bookkeeping columns every record frame carries: where the row came from.
 SOURCE_FILE: Final = "source_file"

@@ -11,14 +11,18 @@ from capacitymap.method._pipeline import (
     REPRESENTATIVE_SAMPLE,
     estimate_hashrate,
     format_explain,
+    implied_network_hashrate,
+    split_within_country,
     to_region_values,
 )
 from capacitymap.method._power import DEFAULT_J_PER_TH, DEFAULT_J_PER_TH_SOURCE, ehs_to_mw, mw_to_ehs
 from capacitymap.method._shares import derive_pool_weights, normalise_pool_shares
+from capacitymap.method._sources import CCAF_SAMPLES, SOURCE_CREDITS, SOURCE_METHODS, describe_sample, source_credit
 from capacitymap.method._types import (
     AVERAGES,
     LEVELS,
     MONTHLY_COLUMNS,
+    NETWORK_POOLS,
     POOL_SHARE_COLUMNS,
     POOL_WEIGHT_COLUMNS,
     POOL_WEIGHTINGS,
@@ -42,6 +46,14 @@ __all__ = [
     "estimate_hashrate",
     "format_explain",
     "to_region_values",
+    "split_within_country",
+    "implied_network_hashrate",
+    "NETWORK_POOLS",
+    "describe_sample",
+    "source_credit",
+    "CCAF_SAMPLES",
+    "SOURCE_METHODS",
+    "SOURCE_CREDITS",
     "normalise_pool_shares",
     "derive_pool_weights",
     "correct_vpn",

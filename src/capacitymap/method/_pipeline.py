@@ -14,8 +14,11 @@ from capacitymap.method._aggregate import aggregate_pools
 from capacitymap.method._extrapolate import extrapolate_regions, regional_distributions
 from capacitymap.method._frames import fsum, pct, require_columns
 from capacitymap.method._shares import derive_pool_weights, normalise_pool_shares
+from capacitymap.method._sources import describe_sample
 from capacitymap.method._types import (
     LEVELS,
+    NETWORK_POOLS,
+    POOL_WEIGHT_COLUMNS,
     POOL_WEIGHTINGS,
     RESULT_COLUMNS,
     Average,
@@ -28,13 +31,12 @@ from capacitymap.method._types import (
 )
 from capacitymap.method._vpn import correct_vpn
 from capacitymap.method._window import apply_window, network_by_month, resolve_window
-from capacitymap.schema import OTHER_COUNTRY
+from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY, OTHER_REGION_SUFFIX
 
 #: The assumption every result rests on, stated in its metadata and its explain log.
 REPRESENTATIVE_SAMPLE = (
     "the pools' combined geographic distribution is taken to be the distribution of the whole "
-    "network's hashrate (representative-sample assumption; CCAF's three pools were about 37% of "
-    "the network's hashrate, September 2019 to April 2020)"
+    "network's hashrate (representative-sample assumption)"
 )
 
 EXTRAPOLATION_RULE = (
@@ -64,9 +66,14 @@ def estimate_hashrate(
     ``months`` averaged ``plain``/``weighted``, else every month).
 
     ``records``: columns ``schema.HASHRATE_COLUMNS``. ``pool_hashrate``: ``month, pool, hashrate_ehs``
-    (the pools' weights). ``network_hashrate``: ``month, hashrate_ehs`` (turns shares into EH/s).
-    ``admin1``: the admin-1 layer, for ``neighbours`` corrections. ``level``: ``country`` rows only,
-    or ``admin1`` (country rows and region rows).
+    (the pools' weights). ``network_hashrate``: ``month, hashrate_ehs`` (turns shares into EH/s);
+    without one, CCAF's own absolute figures (its countries download's EH/s column) give it, and
+    the country rows keep CCAF's EH/s. ``admin1``: the admin-1 layer, for ``neighbours``
+    corrections. ``level``: ``country`` rows only, or ``admin1`` (country rows and region rows).
+
+    Region shares of a country for which the same pool gives no country share that month (a CCAF
+    China-provinces or US-states download on its own) are shares of the country only: their rows
+    carry ``share_of_country`` and a NaN ``share`` (of global), and the metadata's ``scope`` says so.
 
     Returns a ``HashrateResult``: the table (``RESULT_COLUMNS``), the explain log and the metadata.
     """
@@ -74,45 +81,55 @@ def estimate_hashrate(
         raise MethodError(f"expected level in {LEVELS!r}, got {level!r}; use 'country' or 'admin1'")
     if pool_weighting not in POOL_WEIGHTINGS:
         raise MethodError(f"expected pool weighting in {POOL_WEIGHTINGS!r}, got {pool_weighting!r}; use 'hashrate' (CCAF) or 'equal'")
+    require_columns(records, HASHRATE_COLUMNS, "hashrate records")
     corrections = tuple(vpn_corrections)
     log: list[ExplainStep] = [ExplainStep("assumption", None, REPRESENTATIVE_SAMPLE)]
 
-    shares = normalise_pool_shares(records, pool_hashrate=pool_hashrate)
-    network = network_by_month(network_hashrate) if network_hashrate is not None else None
-    window = resolve_window(shares["month"], month=month, months=months, average=average, has_network=network is not None)
-    shares = shares[shares["month"].isin(list(window.months))].reset_index(drop=True)
-    log.append(ExplainStep("input", None, f"{len(records)} records from pools {sorted(set(shares['pool']))!r}; window {window.description}"))
-    log += _explain_shares(shares)
+    placed, within = split_within_country(records)
+    shares = normalise_pool_shares(placed, pool_hashrate=pool_hashrate)
+    local = {country: normalise_pool_shares(part, pool_hashrate=pool_hashrate) for country, part in within}
+    available = list(shares["month"]) + [m for part in local.values() for m in part["month"]]
+    implied, given_ehs = implied_network_hashrate(records) if network_hashrate is None else (None, {})
+    have_network = network_hashrate is not None or (implied is not None and len(implied) > 0)
+    window = resolve_window(available, month=month, months=months, average=average, has_network=have_network)
+    network_frame, network_text = _network_for(window, network_hashrate, implied)
+    if network_frame is None:
+        given_ehs = {}
+    network = network_by_month(network_frame) if network_frame is not None else None
+    pools = sorted(set(shares["pool"]) | {p for part in local.values() for p in part["pool"]})
+    log.append(ExplainStep("input", None, f"{len(records)} records from pools {pools!r}; window {window.description}"))
+    log += [ExplainStep("sample", None, text.rstrip(".")) for text in describe_sample(pools, window.months)]
 
-    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months)
-    log += _explain_weights(weights)
+    parts: list[pd.DataFrame] = []
+    weights, moves = pd.DataFrame(columns=list(POOL_WEIGHT_COLUMNS)), None
+    if len(shares):
+        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+                                     corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
+        parts.append(_finish(table, level))
+    for country, part in within:
+        log.append(ExplainStep("within country", None, _within_text(country, part)))
+        sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+                                           corrections=corrections, admin1=admin1, network_frame=None, given_ehs={})
+        parts.append(_as_within_country(sub, level))
+        weights = pd.concat([weights, sub_weights], ignore_index=True) if len(weights) else sub_weights
+        if sub_moves is not None:
+            moves = sub_moves if moves is None else pd.concat([moves, sub_moves], ignore_index=True)
+    table = _order(pd.concat(parts, ignore_index=True))
+    log += _explain_window(window, network, table, network_text)
 
-    moves = None
-    if corrections:
-        shares, moves = correct_vpn(shares, corrections, admin1=admin1)
-        log += _explain_vpn(corrections, moves)
-    else:
-        log.append(ExplainStep("vpn", None, "no VPN correction (off unless asked for)"))
-
-    before = shares
-    shares = extrapolate_regions(shares)
-    log += _explain_extrapolation(before, shares)
-
-    monthly = aggregate_pools(shares, weights)
-    log += _explain_aggregate(monthly)
-
-    table = _finish(apply_window(monthly, window, network_hashrate=network_hashrate), level)
-    log += _explain_window(window, network, table)
-
+    scope = "global" if not within else ("country" if not len(shares) else "mixed")
     metadata = {
         "assumption": REPRESENTATIVE_SAMPLE,
         "level": level,
         "window": window.description,
         "months": window.months,
         "average": window.average,
-        "network_hashrate": "given: hashrate_ehs = share x network EH/s" if network is not None else "none: shares only, hashrate_ehs is NaN",
+        "scope": scope,
+        "within_country": tuple(country for country, _ in within),
+        "network_hashrate": network_text,
         "pool_weighting": pool_weighting,
         "pool_weights": tuple(weights.itertuples(index=False, name=None)),
+        "pools": tuple(pools),
         "extrapolation": EXTRAPOLATION_RULE,
         "vpn_corrections": tuple(str(c) for c in corrections),
         "unreported": "where a pool locates less than all of its hashrate, the rest is a row country 'ZZ', unreported True (never rescaled)",
@@ -120,8 +137,129 @@ def estimate_hashrate(
     return HashrateResult(table=table, explain=tuple(log), metadata=MappingProxyType(metadata), vpn_moves=moves)
 
 
+def _run(records: pd.DataFrame, shares: pd.DataFrame, window: Window, log: list[ExplainStep], *, pool_hashrate, pool_weighting,  # noqa: ANN001
+         corrections, admin1, network_frame, given_ehs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # noqa: ANN001
+    """Weights, VPN correction, extrapolation, aggregation and the window for one set of records."""
+    shares = shares[shares["month"].isin(list(window.months))].reset_index(drop=True)
+    log += _explain_shares(shares)
+    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months)
+    log += _explain_weights(weights)
+    moves = None
+    if corrections:
+        shares, moves = correct_vpn(shares, corrections, admin1=admin1)
+        log += _explain_vpn(corrections, moves)
+    else:
+        log.append(ExplainStep("vpn", None, "no VPN correction (off unless asked for)"))
+    before = shares
+    shares = extrapolate_regions(shares)
+    log += _explain_extrapolation(before, shares)
+    monthly = aggregate_pools(shares, weights)
+    log += _explain_aggregate(monthly)
+    months = [m for m in window.months if m in set(monthly["month"])]
+    sub_window = Window(tuple(months), window.average) if window.average is None else window
+    table = apply_window(monthly, sub_window, network_hashrate=network_frame, given_ehs=given_ehs) if months else _empty_windowed()
+    return table, weights, moves
+
+
+def _empty_windowed() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in RESULT_COLUMNS if c != "share_of_country"}).astype(
+        {"share": float, "hashrate_ehs": float, "extrapolated": bool, "vpn_corrected": bool, "unreported": bool})
+
+
+def split_within_country(records: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, pd.DataFrame]]]:
+    """Split off the region shares that are only shares of their country.
+
+    A region row given as a share of its country (``share_of == "country"``) whose pool gives no
+    country row for that country and month cannot be scaled to a share of global hashrate. Those
+    rows are returned per country, each with a country row of share 1 added (the pool's hashrate in
+    that country is the whole), so the same steps run on them and give shares of the country.
+    Returns (the other records, [(country, its within-country records), ...]).
+    """
+    require_columns(records, HASHRATE_COLUMNS, "hashrate records")
+    text = records.astype({"month": object, "pool": object, "country": object, "region": object, "share_of": object})
+    region = text["region"].where(text["region"].notna(), None)
+    has_country_row = {(m, p, c) for m, p, c, r in zip(text["month"], text["pool"], text["country"], region) if r is None}
+    local = [r is not None and so == "country" and not pd.isna(s) and (m, p, c) not in has_country_row
+             for m, p, c, r, so, s in zip(text["month"], text["pool"], text["country"], region, text["share_of"], text["share"])]
+    mask = pd.Series(local, index=records.index, dtype=bool)
+    if not mask.any():
+        return records, []
+    out = []
+    chosen = records[mask]
+    for country in sorted(set(chosen["country"].astype(str))):
+        part = chosen[chosen["country"].astype(str) == country]
+        heads = part.drop_duplicates(subset=["month", "pool"]).copy()
+        heads["region"] = None
+        heads["share"] = 1.0
+        heads["share_of"] = "global"
+        heads["hashrate_ehs"] = math.nan
+        out.append((country, pd.concat([heads, part], ignore_index=True)))
+    return records[~mask].reset_index(drop=True), out
+
+
+def implied_network_hashrate(records: pd.DataFrame) -> tuple[pd.DataFrame | None, dict[tuple, float]]:
+    """The network's hashrate per month implied by CCAF's own absolute figures, and those figures.
+
+    In a month whose records all come from a pool in ``NETWORK_POOLS`` (CCAF's published exports,
+    already the whole network's distribution), network EH/s = sum of the country rows' EH/s / sum of
+    their shares. Returns (``month, hashrate_ehs`` frame or None, ``{(month, country, region): EH/s}``
+    of the country rows that carry one).
+    """
+    require_columns(records, HASHRATE_COLUMNS, "hashrate records")
+    rows, given = [], {}
+    for month, group in records.groupby(records["month"].astype(str), sort=True):
+        if not set(group["pool"].astype(str)) <= set(NETWORK_POOLS):
+            continue
+        countries = group[group["region"].isna() & (group["share_of"].astype(str) == "global")]
+        both = countries[countries["share"].notna() & countries["hashrate_ehs"].notna()]
+        share_sum = fsum(both["share"].astype(float))
+        if not len(both) or share_sum <= 0:
+            continue
+        rows.append({"month": month, "hashrate_ehs": fsum(both["hashrate_ehs"].astype(float)) / share_sum})
+        for c, e in zip(countries["country"].astype(str), countries["hashrate_ehs"].astype(float)):
+            if math.isfinite(e):
+                given[(month, c, None)] = e
+    if not rows:
+        return None, {}
+    return pd.DataFrame(rows, columns=["month", "hashrate_ehs"]), given
+
+
+def _network_for(window: Window, given: pd.DataFrame | None, implied: pd.DataFrame | None) -> tuple[pd.DataFrame | None, str]:
+    if given is not None:
+        return given, "given: hashrate_ehs = share x network EH/s"
+    if implied is None:
+        return None, "none: shares only, hashrate_ehs is NaN"
+    have = set(implied["month"])
+    lacking = [m for m in window.months if m not in have]
+    if lacking:
+        return None, (f"none: CCAF's absolute hashrate column lacks {lacking!r}, so shares only (hashrate_ehs is NaN); "
+                      "give a network hashrate series for every month")
+    return implied, ("from CCAF's absolute hashrate column: network EH/s = sum of the countries' EH/s / sum of their shares; "
+                     "country rows carry CCAF's own EH/s, other rows share x network EH/s")
+
+
+def _within_text(country: str, part: pd.DataFrame) -> str:
+    months = sorted(set(part["month"].astype(str)))
+    span = months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+    return (f"{country}: regions given as shares of {country}'s hashrate with no {country} share of global hashrate "
+            f"from the same pool ({span}): mapped as shares of {country}'s hashrate only (share of global unknown)")
+
+
+def _as_within_country(windowed: pd.DataFrame, level: Level) -> pd.DataFrame:
+    """A within-country run: its shares are of the country; the country's share of global is unknown."""
+    table = windowed[windowed["region"].notna()].copy()
+    table["share_of_country"] = table["share"].astype(float)
+    table["share"] = math.nan
+    table["hashrate_ehs"] = math.nan
+    if level == "country":
+        table = table.iloc[0:0]
+    return table.loc[:, list(RESULT_COLUMNS)].reset_index(drop=True)
+
+
 def _finish(windowed: pd.DataFrame, level: Level) -> pd.DataFrame:
     """Add ``share_of_country``, keep the rows of ``level``, order rows and columns."""
+    if not len(windowed):
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("share", "share_of_country", "hashrate_ehs") else object) for c in RESULT_COLUMNS})
     table = windowed.copy()
     country_rows = table[table["region"].isna() & ~table["unreported"]]
     country_share = {(m, c): s for m, c, s in zip(country_rows["month"], country_rows["country"], country_rows["share"])}
@@ -132,6 +270,10 @@ def _finish(windowed: pd.DataFrame, level: Level) -> pd.DataFrame:
     table["share_of_country"] = pd.Series(of_country, index=table.index, dtype=float)
     if level == "country":
         table = table[table["region"].isna()]
+    return _order(table)
+
+
+def _order(table: pd.DataFrame) -> pd.DataFrame:
     key = pd.DataFrame({"month": table["month"], "country": table["country"], "unreported": table["unreported"],
                         "region": table["region"].fillna("")})
     order = key.sort_values(list(key.columns), kind="mergesort").index
@@ -148,7 +290,8 @@ def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: st
 
     ``level="country"``: ``iso_a2`` from the country rows (the unreported remainder and ``ZZ``
     are left out: no shape to draw them on). ``level="admin1"``: ``iso_3166_2`` from the region
-    rows. ``value`` names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
+    rows (a country's unallocated ``<country>-ZZ`` remainder is left out the same way). ``value``
+    names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
     """
     require_columns(table, RESULT_COLUMNS, "hashrate result")
     choices = ("share", "share_of_country", "hashrate_ehs")
@@ -159,7 +302,7 @@ def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: st
         key = "iso_a2"
         keys = rows["country"]
     elif level == "admin1":
-        rows = table[table["region"].notna()]
+        rows = table[table["region"].notna() & ~table["region"].fillna("").str.endswith(OTHER_REGION_SUFFIX)]
         key = "iso_3166_2"
         keys = rows["region"]
     else:
@@ -257,7 +400,7 @@ def _explain_aggregate(monthly: pd.DataFrame) -> list[ExplainStep]:
     return out
 
 
-def _explain_window(window: Window, network: dict[str, float] | None, table: pd.DataFrame) -> list[ExplainStep]:
+def _explain_window(window: Window, network: dict[str, float] | None, table: pd.DataFrame, network_text: str = "") -> list[ExplainStep]:
     if window.average is None or len(window.months) == 1:
         text = f"{window.description}: {'each month on its own' if len(window.months) > 1 else 'one month'}"
     elif window.average == "plain":
@@ -268,8 +411,11 @@ def _explain_window(window: Window, network: dict[str, float] | None, table: pd.
                 + ", ".join(f"{m} {weights[m]:.6g} EH/s" for m in window.months))
     out = [ExplainStep("window", None, text)]
     if network is None:
-        out.append(ExplainStep("hashrate", None, "no network hashrate series: shares only (hashrate_ehs is NaN)"))
+        out.append(ExplainStep("hashrate", None, "no network hashrate series: shares only (hashrate_ehs is NaN)"
+                               + (f"; {network_text}" if network_text.startswith("none: CCAF") else "")))
     else:
         used = ", ".join(f"{m} {network[m]:.6g} EH/s" for m in window.months)
-        out.append(ExplainStep("hashrate", None, f"hashrate_ehs = share x network hashrate ({used}); averaged windows give the mean of the monthly EH/s"))
+        source = "CCAF's absolute column, " if network_text.startswith("from CCAF") else ""
+        out.append(ExplainStep("hashrate", None, f"hashrate_ehs = share x network hashrate ({source}{used}); "
+                               + ("country rows keep CCAF's own EH/s; " if source else "") + "averaged windows give the mean of the monthly EH/s"))
     return out

@@ -282,7 +282,7 @@ def derive_pool_weights(
         raise MethodError(
             f"expected each pool's hashrate to weight the pools, got none for {unknown!r}; "
             "give a pool hashrate series (month, pool, hashrate_ehs), hashrate_ehs on every country row, "
-            "or choose equal weights (weighting='equal') and say so"
+            "or choose equal weights and say so (command line: --pool-weighting equal; Python: pool_weighting='equal')"
         )
     return frame_from_rows(rows, POOL_WEIGHT_COLUMNS, text=("month", "pool", "weight_source"), flags=())
 

@@ -30,6 +30,10 @@ PoolWeighting = Literal["hashrate", "equal"]
 #: assumption for when pool hashrates are unknown; recorded in the result's metadata).
 POOL_WEIGHTINGS: Final[tuple[str, ...]] = get_args(PoolWeighting)
 
+#: Pools whose records are already the whole network's distribution (CCAF's published exports are read
+#: as pool "CCAF"): their absolute EH/s figures give the network's hashrate for the months they alone cover.
+NETWORK_POOLS: Final[tuple[str, ...]] = ("CCAF",)
+
 #: Remainders smaller than this are float noise, not an unreported part of a pool's hashrate.
 EPSILON: Final = 1e-12
 
@@ -77,11 +81,11 @@ RESULT_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 _REGION_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
-_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2]|Q[1-4])$")
 
 
 def is_month(text: object) -> bool:
-    """Whether ``text`` is a month written ``"YYYY-MM"``."""
+    """Whether ``text`` is a step label: a month ``"YYYY-MM"`` or a quarter ``"YYYY-Qn"`` (sorting as text sorts in time)."""
     return isinstance(text, str) and _MONTH_RE.match(text) is not None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -16,20 +16,27 @@ _NETWORK_COLUMNS = ("month", "hashrate_ehs")
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:
-    """Every month from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``."""
+    """Every step from ``start`` to ``end`` inclusive: ``("2020-01", "2020-02", "2020-03")``.
+
+    Quarters when both ends are quarters: ``("2024-Q4", "2025-Q1")``.
+    """
     for value in (start, end):
         if not is_month(value):
             raise MethodError(f"expected a month 'YYYY-MM', got {value!r}; write it like '2020-04'")
+    quarters = ("Q" in start, "Q" in end)
+    if quarters[0] != quarters[1]:
+        raise MethodError(f"expected both ends of a range as months or both as quarters, got {start!r}:{end!r}; write e.g. '2024-Q1:2024-Q4'")
     if start > end:
         raise MethodError(f"expected a range from an earlier to a later month, got {start!r}:{end!r}; write it as {end!r}:{start!r}")
-    y, m = int(start[:4]), int(start[5:])
+    last = 4 if quarters[0] else 12
+    y, m = int(start[:4]), int(start[-1] if quarters[0] else start[5:])
     out = []
     while True:
-        month = f"{y:04d}-{m:02d}"
-        out.append(month)
-        if month == end:
+        step = f"{y:04d}-Q{m}" if quarters[0] else f"{y:04d}-{m:02d}"
+        out.append(step)
+        if step == end:
             return tuple(out)
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        y, m = (y + 1, 1) if m == last else (y, m + 1)
 
 
 def network_by_month(network_hashrate: pd.DataFrame) -> dict[str, float]:
@@ -107,7 +114,8 @@ def resolve_window(
     return Window(wanted, average)
 
 
-def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.DataFrame | None = None) -> pd.DataFrame:
+def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.DataFrame | None = None,
+                 given_ehs: Mapping[tuple, float] | None = None) -> pd.DataFrame:
     """The monthly aggregate over ``window``, with absolute ``hashrate_ehs`` and the ``window`` label.
 
     Per month (``window.average`` None): the months' rows, ``hashrate_ehs = share x H_m``.
@@ -115,7 +123,10 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
     ``hashrate_ehs = (1/n) sum_m H_m S_m`` in both (the average of the monthly hashrates).
     A row absent in a month the window covers counts as 0 that month (the month has data, the
     pools just did not list that place). ``hashrate_ehs`` is NaN without a network series.
+    ``given_ehs`` (``{(month, country, region or None): EH/s}``, e.g. CCAF's own figures) replaces
+    ``share x H_m`` for the located rows it names, month by month.
     """
+    given = given_ehs or {}
     require_columns(monthly, MONTHLY_COLUMNS, "monthly shares")
     network = network_by_month(network_hashrate) if network_hashrate is not None else None
     if network is not None:
@@ -128,7 +139,8 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
     if window.average is None or len(window.months) == 1:
         for r in chosen.itertuples():
             h = network[r.month] if network is not None else math.nan
-            rows.append(_out(r, r.month, r.share, r.share * h, r.pools, r.extrapolated, r.vpn_corrected, window.description if len(window.months) == 1 else r.month))
+            ehs = r.share * h if r.unreported else given.get((r.month, r.country, None if pd.isna(r.region) else r.region), r.share * h)
+            rows.append(_out(r, r.month, r.share, ehs, r.pools, r.extrapolated, r.vpn_corrected, window.description if len(window.months) == 1 else r.month))
     else:
         n = len(window.months)
         cells: dict[tuple, dict[str, object]] = defaultdict(dict)
@@ -140,7 +152,10 @@ def apply_window(monthly: pd.DataFrame, window: Window, *, network_hashrate: pd.
                 share = fsum(s.values()) / n
             else:
                 share = fsum(network[m] * s[m] for m in window.months) / fsum(network[m] for m in window.months)
-            ehs = fsum(network[m] * s[m] for m in window.months) / n if network is not None else math.nan
+            if network is not None:
+                ehs = fsum(network[m] * s[m] if unreported else given.get((m, country, region), network[m] * s[m]) for m in window.months) / n
+            else:
+                ehs = math.nan
             found = list(by_month.values())
             rows.append({
                 "month": window.label, "country": country, "region": region, "share": share, "hashrate_ehs": ehs,
