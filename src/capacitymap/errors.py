@@ -22,6 +22,7 @@ __all__ = [
     "MapSpecError",
     "AssetError",
     "ExportError",
+    "OptionError",
 ]
 
 
@@ -117,3 +118,7 @@ class AssetError(CapacityMapError, ValueError):
 
 class ExportError(CapacityMapError, ValueError):
     """A static image or an embed snippet cannot be made from what was given."""
+
+
+class OptionError(CapacityMapError, ValueError):
+    """An option has a value the library cannot use (a group column that is a coordinate, an unknown unit)."""
