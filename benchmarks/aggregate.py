@@ -61,7 +61,10 @@ def load_layers():
         return a1, a0, "synthetic (3,000 Voronoi regions)"
 
 
-def write_points(path: Path, n: int, bounds, seed: int = 1, chunk: int = 1_000_000) -> None:
+def write_points(path: Path, n: int, bounds, seed: int = 1, chunk: int = 1_000_000, locations: int = 0) -> None:
+    """``n`` points uniform over ``bounds``: each its own coordinate, or (``locations`` > 0) drawn
+    from that many coordinates uniform over ``bounds``, as a geolocation database gives many records
+    the same city coordinates."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -69,15 +72,21 @@ def write_points(path: Path, n: int, bounds, seed: int = 1, chunk: int = 1_000_0
     months = np.array([f"2024-{m:02d}" for m in range(1, 13)])
     pools = np.array([f"pool{p}" for p in range(10)])
     x0, y0, x1, y1 = bounds
+    if locations:
+        loc_lat, loc_lon = rng.uniform(y0, y1, locations), rng.uniform(x0, x1, locations)
     writer = None
     done = 0
     while done < n:
         k = min(chunk, n - done)
-        lat = rng.uniform(y0, y1, k)
+        if locations:
+            pick = rng.integers(0, locations, k)
+            lat, lon = loc_lat[pick], loc_lon[pick]
+        else:
+            lat, lon = rng.uniform(y0, y1, k), rng.uniform(x0, x1, k)
         lat[rng.random(k) < 0.001] = np.nan
         table = pa.table({
             "latitude": lat,
-            "longitude": rng.uniform(x0, x1, k),
+            "longitude": lon,
             "hashrate_th": rng.exponential(100.0, k),
             "month": pa.array(months[rng.integers(0, 12, k)]).dictionary_encode(),
             "pool": pa.array(pools[rng.integers(0, 10, k)]).dictionary_encode(),

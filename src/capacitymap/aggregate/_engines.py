@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,7 +15,7 @@ import pandas as pd
 from capacitymap.aggregate._index import Level, RegionIndex, build_region_index
 from capacitymap.aggregate._progress import Progress, progress_line
 from capacitymap.aggregate._report import TABLE_COLUMNS, AggregateReport, finish
-from capacitymap.aggregate._sums import MAX_PARTIAL_ROWS, Accumulator, combine, partial
+from capacitymap.aggregate._sums import MAX_PARTIAL_ROWS, Accumulator, Partial, partial
 from capacitymap.errors import DataError, OptionError, Problem
 from capacitymap.io.points import COORDINATE_COLUMNS, PointBatch, PointSource, read_point_part
 
@@ -74,7 +75,7 @@ def aggregate_points(
     by_t = check_options(weight, by, weight_unit)
     if not isinstance(threads, int) or threads < 1:
         raise OptionError(f"threads: expected 1 or more, got {threads!r}; use 1 for no threading")
-    acc = Accumulator(by_t)
+    acc = Accumulator(by_t, index.n_targets)
     # GEOS prepared geometries are not safe to share between threads (they build their indexes
     # lazily): each thread borrows its own copy of the exact locator; the raster is shared.
     copies: Queue[RegionIndex] = Queue()
@@ -84,7 +85,7 @@ def aggregate_points(
     with progress_line(quiet, total) as bar, ThreadPoolExecutor(max_workers=threads) as pool:
         # At most threads + 1 batches in flight, so memory stays bounded. Sums are exact, so the
         # order in which batches finish does not matter; they are added in input order anyway.
-        pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
+        pending: deque[Future[tuple[list[Partial], int]]] = deque()
         for batch in batches:
             pending.append(pool.submit(_sized_partial, batch, copies, weight, by_t))
             if len(pending) > threads:
@@ -94,7 +95,7 @@ def aggregate_points(
     return finish(acc.result(), index, by_t, weight_unit)
 
 
-def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex], weight: str, by: tuple[str, ...]) -> tuple[pd.DataFrame, int]:
+def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex], weight: str, by: tuple[str, ...]) -> tuple[list[Partial], int]:
     done = len(batch.frame) if isinstance(batch, PointBatch) else len(batch)
     index = copies.get()
     try:
@@ -103,9 +104,10 @@ def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex],
         copies.put(index)
 
 
-def _drain(future: Future[tuple[pd.DataFrame, int]], acc: Accumulator, bar: Progress, progress: Progress | None) -> None:
-    part, done = future.result()
-    acc.add(part)
+def _drain(future: Future[tuple[list[Partial], int]], acc: Accumulator, bar: Progress, progress: Progress | None) -> None:
+    parts, done = future.result()
+    for part in parts:
+        acc.add(part)
     bar(done)
     if progress is not None:
         progress(done)
@@ -154,7 +156,7 @@ def aggregate_dask(
             client.submit(_part_partial, part, index_future, source.weight, by_t, source.batch_size, pure=False)
             for part in source.parts
         ]
-        partials: dict[int, pd.DataFrame] = {}
+        acc = Accumulator(by_t, index.n_targets)
         position = {f.key: i for i, f in enumerate(futures)}
         with progress_line(quiet, source.rows) as bar:
             for future in as_completed(futures):
@@ -163,11 +165,11 @@ def aggregate_dask(
                     for f in futures:
                         f.cancel()
                     raise DataError(value)
-                partials[position[future.key]] = value
+                acc.add_frame(value)
                 bar(count)
                 if progress is not None:
                     progress(count)
-        sums = combine([partials[i] for i in range(len(futures))], by_t)
+        sums = acc.result()
     finally:
         if client is not scheduler:
             client.close()
@@ -178,11 +180,12 @@ def aggregate_dask(
 
 def _part_partial(part: Any, index: RegionIndex, weight: str, by: tuple[str, ...], batch_size: int) -> tuple[str, Any, int]:
     """Runs on a worker: read one part (io.points) and sum it. DataErrors travel back as values."""
-    acc = Accumulator(by)
+    acc = Accumulator(by, index.n_targets)
     count = 0
     try:
         for batch in read_point_part(part, weight=weight, by=by, batch_size=batch_size):
-            acc.add(batch_partial(batch, index, weight, by))
+            for part in batch_partial(batch, index, weight, by):
+                acc.add(part)
             count += len(batch.frame)
     except DataError as exc:
         return "error", exc.problems, count
@@ -257,8 +260,8 @@ def _numbers(frame: pd.DataFrame, column: str, file: str, first_line: int) -> np
     raise DataError(Problem(file, first_line + i, column, f"expected a number ({what}), got {values.iloc[i]!r}; store numbers, not text"))
 
 
-def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> pd.DataFrame:
-    """Place one batch and sum it exactly (a partial frame, see :mod:`capacitymap.aggregate._sums`)."""
+def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> list[Partial]:
+    """Place one batch and sum it exactly (partials, see :mod:`capacitymap.aggregate._sums`)."""
     if isinstance(batch, PointBatch):
         file, first, frame = batch.file, batch.first_line, batch.frame
     else:
@@ -271,27 +274,39 @@ def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: 
     w = _numbers(frame, weight, file, first)
     _check_batch(file, first, lat, lon, w, weight)
     gid, groups = _group_ids(frame, by)
-    if len(frame) <= MAX_PARTIAL_ROWS:
-        return partial(gid, groups, index.locate(lat, lon), w, index.n_targets)
-    # The float64 bincounts are exact up to 2**26 rows: cut bigger frames.
-    pieces = []
-    for a in range(0, len(frame), MAX_PARTIAL_ROWS):
-        b = a + MAX_PARTIAL_ROWS
-        pieces.append(partial(gid[a:b], groups, index.locate(lat[a:b], lon[a:b]), w[a:b], index.n_targets))
-    return combine(pieces, by)
+    # The float64 bincounts are exact up to 2**30 rows: bigger frames are summed in slices.
+    return [partial(gid[a:a + MAX_PARTIAL_ROWS], groups, index.locate(lat[a:a + MAX_PARTIAL_ROWS], lon[a:a + MAX_PARTIAL_ROWS]),
+                    w[a:a + MAX_PARTIAL_ROWS], index.n_targets)
+            for a in range(0, max(len(frame), 1), MAX_PARTIAL_ROWS)]
 
 
-def _group_ids(frame: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, pd.DataFrame]:
+def _group_ids(frame: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """A group number per row and the groups' values (one tuple per number; None for a missing value)."""
     if not by:
-        return np.zeros(len(frame), np.int64), pd.DataFrame(index=[0])
+        return np.zeros(len(frame), np.int64), [()]
     combined = np.zeros(len(frame), np.int64)
-    uniques = []
+    uniques: list[np.ndarray] = []
     for col in by:
-        c, u = pd.factorize(frame[col], use_na_sentinel=False)
-        combined = combined * max(len(u), 1) + c
-        uniques.append(u)
-    gid, first = pd.factorize(combined)
+        series = frame[col]
+        if isinstance(series.dtype, pd.CategoricalDtype):  # dictionary-encoded columns: the codes are the numbers
+            codes = series.cat.codes.to_numpy().astype(np.int64)
+            values = np.asarray(series.cat.categories, dtype=object)
+            if len(codes) and codes.min() < 0:
+                codes[codes < 0] = len(values)
+                values = np.append(values, None)
+        else:
+            codes, values = pd.factorize(series, use_na_sentinel=False)
+            values = np.asarray(values, dtype=object)
+        combined *= max(len(values), 1)
+        combined += codes
+        uniques.append(values)
     sizes = [max(len(u), 1) for u in uniques]
+    if math.prod(sizes) <= 1 << 22:
+        present = np.bincount(combined, minlength=math.prod(sizes)) > 0
+        first = np.flatnonzero(present)
+        gid = (np.cumsum(present) - 1)[combined]
+    else:
+        gid, first = pd.factorize(combined)
     idx = np.unravel_index(np.asarray(first, dtype=np.int64), sizes)
-    groups = pd.DataFrame({col: np.asarray(u, dtype=object)[i] for col, u, i in zip(by, uniques, idx)})
-    return gid.astype(np.int64), groups
+    groups = list(zip(*(u[i].tolist() for u, i in zip(uniques, idx))))
+    return np.asarray(gid, np.int64), groups

@@ -159,7 +159,8 @@ class _Placer:
 
     def __init__(self, parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float, max_cells: int):
         self.n_targets = n_targets
-        self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells)
+        # Far cells hold the "outside" target (2T) itself, so the lookup needs no remapping.
+        self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
         self.locator = _PolygonLocator(parts, part_target)
         self.nearest = NearestIndex(parts, part_target, tolerance_km)
         self.memo: dict[complex, tuple[int, float]] = {}
@@ -186,19 +187,18 @@ class _Placer:
         nearest.tree = shapely.STRtree(nearest.pieces)
         self.__dict__.update(state, nearest=nearest)
 
-    def place(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Target (< n_targets) or, placed by the nearest rule, n_targets + target; -1 if unplaced. And km (nearest only)."""
+    def place(self, x: np.ndarray, y: np.ndarray, *, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per point: a target (< T), T + target (placed by the nearest rule) or 2T (unplaced); km if asked (nearest only)."""
         cls = self.raster.classify(x, y)
         out = cls.astype(np.int64)
-        km = np.full(len(x), np.nan)
-        if len(cls) and int(cls.min()) >= 0:
+        km = np.full(len(x), np.nan) if want_km else None
+        if len(cls) == 0 or int(cls.min()) >= 0:
             return out, km
-        out[cls == FAR] = -1
-        slow = np.flatnonzero((cls == BOUNDARY) | (cls == NEAR))
-        if len(slow):
-            uniq, first, inverse = np.unique(x[slow] + 1j * y[slow], return_index=True, return_inverse=True)
-            got, dist = self._place_exactly(uniq, cls[slow[first]])
-            out[slow] = got[inverse]
+        slow = np.flatnonzero(cls < 0)
+        uniq, first, inverse = np.unique(x[slow] + 1j * y[slow], return_index=True, return_inverse=True)
+        got, dist = self._place_exactly(uniq, cls[slow[first]])
+        out[slow] = got[inverse]
+        if km is not None:
             km[slow] = dist[inverse]
         return out, km
 
@@ -207,22 +207,22 @@ class _Placer:
         memo = self.memo
         known = [memo.get(k) for k in keys]
         todo = np.array([i for i, v in enumerate(known) if v is None], np.int64)
-        got = np.array([v[0] if v is not None else -1 for v in known], np.int64)
+        got = np.array([v[0] if v is not None else 2 * self.n_targets for v in known], np.int64)
         dist = np.array([v[1] if v is not None else np.nan for v in known], np.float64)
         if len(todo) == 0:
             return got, dist
         x, y = xy.real[todo], xy.imag[todo]
-        res = np.full(len(todo), -1, np.int64)
+        res = np.full(len(todo), 2 * self.n_targets, np.int64)
         res_km = np.full(len(todo), np.nan)
         exact = np.flatnonzero(cls[todo] == BOUNDARY)
         rest = np.flatnonzero(cls[todo] == NEAR)
         if len(exact):
             hit = self.locator.locate(x[exact], y[exact])
-            res[exact] = hit
+            res[exact] = np.where(hit >= 0, hit, res[exact])
             rest = np.concatenate([exact[hit < 0], rest])
         if len(rest):
             t, d = self.nearest.nearest(x[rest], y[rest])
-            res[rest] = np.where(t >= 0, t + self.n_targets, -1)
+            res[rest] = np.where(t >= 0, t + self.n_targets, 2 * self.n_targets)
             res_km[rest] = d
         got[todo], dist[todo] = res, res_km
         if len(memo) < MEMO_SIZE:
@@ -285,19 +285,20 @@ class RegionIndex:
         """The target of each point (see the class docstring)."""
         return self._locate(latitude, longitude)[0]
 
-    def _locate(self, latitude: Any, longitude: Any) -> tuple[np.ndarray, np.ndarray]:
+    def _locate(self, latitude: Any, longitude: Any, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         lat = np.asarray(latitude, dtype=np.float64)
         lon = np.asarray(longitude, dtype=np.float64)
-        finite = np.isfinite(lat) & np.isfinite(lon)
+        finite = np.isfinite(lat)
+        finite &= np.isfinite(lon)
         if finite.all():
-            got, km = self.placer.place(lon, lat)
-            return np.where(got >= 0, got, self.outside), km
+            return self.placer.place(lon, lat, want_km=want_km)
         target = np.full(len(lat), self.nan, np.int64)
-        km = np.full(len(lat), np.nan)
+        km = np.full(len(lat), np.nan) if want_km else None
         idx = np.flatnonzero(finite)
-        got, dist = self.placer.place(lon[idx], lat[idx])
-        target[idx] = np.where(got >= 0, got, self.outside)
-        km[idx] = dist
+        got, dist = self.placer.place(lon[idx], lat[idx], want_km=want_km)
+        target[idx] = got
+        if km is not None:
+            km[idx] = dist
         return target, km
 
     def place(self, latitude: Any, longitude: Any) -> pd.DataFrame:
@@ -307,7 +308,7 @@ class RegionIndex:
         ``distance_km`` says how far), ``"unplaced"`` or ``"nan"`` (a NaN coordinate); unplaced and NaN
         points have the table's unplaced row (country ``ZZ``, no region).
         """
-        target, km = self._locate(latitude, longitude)
+        target, km = self._locate(latitude, longitude, want_km=True)
         row = self.label_of[target]
         placement = np.select(
             [target < self.n_places, target < self.outside, target == self.outside],

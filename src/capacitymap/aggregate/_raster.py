@@ -50,15 +50,18 @@ class Raster:
 
     def classify(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The cell label of each point (finite x, y); points off the grid are :data:`BOUNDARY`."""
-        fx = (x - self.x0) * (1.0 / self.dx)
-        fy = (y - self.y0) * (1.0 / self.dy)
-        col = fx.astype(np.int64)  # truncation = floor for the points that are on the grid
-        row = fy.astype(np.int64)
-        on = (fx >= 0) & (fy >= 0) & (col < self.nx) & (row < self.ny)
-        if on.all():
-            return self.cells[row * self.nx + col]
+        fx = x - self.x0
+        fx *= 1.0 / self.dx
+        fy = y - self.y0
+        fy *= 1.0 / self.dy
+        if len(x) and fx.min() >= 0 and fy.min() >= 0 and fx.max() < self.nx and fy.max() < self.ny:
+            cell = fy.astype(np.int64)
+            cell *= self.nx
+            cell += fx.astype(np.int64)
+            return self.cells[cell]
+        on = (fx >= 0) & (fy >= 0) & (fx < self.nx) & (fy < self.ny)
         out = np.full(len(x), BOUNDARY, self.cells.dtype)
-        out[on] = self.cells[row[on] * self.nx + col[on]]
+        out[on] = self.cells[fy[on].astype(np.int64) * self.nx + fx[on].astype(np.int64)]
         return out
 
     @property
@@ -67,9 +70,12 @@ class Raster:
 
 
 def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float,
-                 *, max_cells: int = DEFAULT_MAX_CELLS) -> Raster:
-    """The raster of the polygon ``parts`` (each with its target rank; lower ranks win overlaps)."""
-    dtype = np.int16 if n_targets < (1 << 15) else np.int32
+                 *, max_cells: int = DEFAULT_MAX_CELLS, far: int = FAR) -> Raster:
+    """The raster of the polygon ``parts`` (each with its target rank; lower ranks win overlaps).
+
+    Cells far from every polygon hold ``far`` (default :data:`FAR`; the index stores its "outside" target there).
+    """
+    dtype = np.int16 if max(n_targets, far) < (1 << 15) else np.int32
     bounds = shapely.bounds(parts) if len(parts) else np.zeros((0, 4))
     ok = np.isfinite(bounds).all(axis=1)
     if not ok.any():
@@ -115,7 +121,7 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
 
     label = _paint(xa, ya, xb, yb, edge_part, np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
     near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
-    cells = np.where(label >= 0, label, np.where(near, NEAR, FAR))
+    cells = np.where(label >= 0, label, np.where(near, NEAR, far))
     cells[boundary] = BOUNDARY
     return Raster(x0, y0, dx, dy, nx, ny, cells.astype(dtype))
 

@@ -84,7 +84,7 @@ class AggregateReport:
 
 
 def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_unit: str) -> tuple[pd.DataFrame, AggregateReport]:
-    """Exact sums per (group, target, exponent) -> the hashrate table and the report.
+    """Exact sums per (group, target, exponent bucket) -> the hashrate table and the report.
 
     Every sum is a Python integer numerator over ``2**SHIFT`` (numpy object arrays, so the loops
     run in C); shares and EH/s are one correctly rounded division each, so they do not depend on
