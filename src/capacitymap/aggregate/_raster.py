@@ -34,8 +34,10 @@ BOUNDARY: Final = -2
 NEAR: Final = -3
 #: A hair, in cells: a vertex or crossing this close to a grid line marks the cells on both sides.
 _HAIR: Final = 1e-6
+#: Edges handled at once while building (bounds the temporary arrays).
+_CHUNK: Final = 1 << 17
 #: The most cells a raster has (int16 or int32 each).
-DEFAULT_MAX_CELLS: Final = 1 << 24
+DEFAULT_MAX_CELLS: Final = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -99,17 +101,40 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
 
     boundary = np.zeros(nx * ny, bool)
     _mark(boundary, coords[:, 0], coords[:, 1], x0, y0, dx, dy, nx, ny)
-    for (xs, ys, xe, ye), flip in (((xa, ya, xb, yb), False), ((ya, xa, yb, xb), True)):
+    for a in range(0, len(xa), _CHUNK):
+        _mark_crossings(boundary, xa[a:a + _CHUNK], ya[a:a + _CHUNK], xb[a:a + _CHUNK], yb[a:a + _CHUNK], x0, y0, dx, dy, nx, ny)
+
+    near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
+    cells = np.full(nx * ny, far, dtype)
+    cells[near] = NEAR
+    del near
+    label = np.full(nx * ny, np.iinfo(np.int32).max, np.int32)
+    # Parts are painted in chunks of whole parts (a part's crossings must be paired together).
+    cuts = np.flatnonzero(np.diff(edge_part)) + 1
+    at = np.searchsorted(cuts, np.arange(_CHUNK, len(xa), _CHUNK))
+    cut_at = np.unique(np.r_[0, cuts[at[at < len(cuts)]], len(xa)]).tolist()
+    for a, b in zip(cut_at[:-1], cut_at[1:]):
+        if b > a:
+            _paint(label, xa[a:b], ya[a:b], xb[a:b], yb[a:b], edge_part[a:b], np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
+    painted = label != np.iinfo(np.int32).max
+    cells[painted] = label[painted]
+    del label, painted
+    cells[boundary] = BOUNDARY
+    return Raster(x0, y0, dx, dy, nx, ny, cells)
+
+
+def _mark_crossings(boundary: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray,
+                    x0: float, y0: float, dx: float, dy: float, nx: int, ny: int) -> None:
+    """Mark the cells on both sides of every crossing of an edge with a grid line (the supercover)."""
+    for xs, ys, xe, ye, flip in ((xa, ya, xb, yb, False), (ya, xa, yb, xb, True)):
         # Crossings of the lines y = y0 + j * dy (then, flipped, of x = x0 + i * dx).
-        o, s = (x0, y0) if not flip else (y0, x0)
-        do, ds = (dx, dy) if not flip else (dy, dx)
+        s, ds = (y0, dy) if not flip else (x0, dx)
         lo, hi = np.minimum(ys, ye), np.maximum(ys, ye)
         j0 = np.ceil((lo - s) / ds).astype(np.int64)
         j1 = np.floor((hi - s) / ds).astype(np.int64)
         k = np.maximum(j1 - j0 + 1, 0)
         e = np.repeat(np.arange(len(k)), k)
-        j = np.repeat(j0, k) + _ramp(k)
-        line = s + j * ds
+        line = s + (np.repeat(j0, k) + _ramp(k)) * ds
         span = ye[e] - ys[e]
         t = np.divide(line - ys[e], span, out=np.zeros(len(e)), where=span != 0)
         cross = xs[e] + t * (xe[e] - xs[e])
@@ -117,13 +142,6 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
             _mark(boundary, cross, line, x0, y0, dx, dy, nx, ny)
         else:
             _mark(boundary, line, cross, x0, y0, dx, dy, nx, ny)
-        del o, do
-
-    label = _paint(xa, ya, xb, yb, edge_part, np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
-    near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
-    cells = np.where(label >= 0, label, np.where(near, NEAR, far))
-    cells[boundary] = BOUNDARY
-    return Raster(x0, y0, dx, dy, nx, ny, cells.astype(dtype))
 
 
 def _mark(boundary: np.ndarray, x: np.ndarray, y: np.ndarray, x0: float, y0: float, dx: float, dy: float, nx: int, ny: int) -> None:
@@ -135,9 +153,9 @@ def _mark(boundary: np.ndarray, x: np.ndarray, y: np.ndarray, x0: float, y0: flo
             boundary[row * nx + col] = True
 
 
-def _paint(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, edge_part: np.ndarray, part_target: np.ndarray,
-           x0: float, y0: float, dx: float, dy: float, nx: int, ny: int) -> np.ndarray:
-    """Per cell, the lowest target whose part holds the cell centre (even-odd rule per part and row), else -1."""
+def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, edge_part: np.ndarray,
+           part_target: np.ndarray, x0: float, y0: float, dx: float, dy: float, nx: int, ny: int) -> None:
+    """Lower ``label`` to each part's target in the cells whose centre it holds (even-odd rule per part and row)."""
     lo, hi = np.minimum(ya, yb), np.maximum(ya, yb)
     # Rows whose centre y0 + (j + 0.5) dy lies in [lo, hi): half-open, so a vertex counts once.
     j0 = np.ceil((lo - y0) / dy - 0.5).astype(np.int64)
@@ -157,11 +175,8 @@ def _paint(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, edge_
     length = np.maximum(first_out - first_in, 0)
     keep = (length > 0) & (span_row >= 0) & (span_row < ny)
     first_in, length, span_row, span_target = first_in[keep], length[keep], span_row[keep], span_target[keep]
-    label = np.full(nx * ny, np.iinfo(np.int64).max, np.int64)
     cell = np.repeat(span_row * nx + first_in, length) + _ramp(length)
-    np.minimum.at(label, cell, np.repeat(span_target, length))
-    label[label == np.iinfo(np.int64).max] = -1
-    return label
+    np.minimum.at(label, cell, np.repeat(span_target.astype(np.int32), length))
 
 
 def _dilate(boundary: np.ndarray, y0: float, dy: float, dx: float, tolerance_km: float) -> np.ndarray:
