@@ -46,7 +46,7 @@ UNPLACED_COUNTRY: Final = OTHER_COUNTRY
 FATE_REGION, FATE_COUNTRY, FATE_OUTSIDE, FATE_NAN = 1, 2, 3, 4
 _EPS_CELL: Final = 1e-9
 #: Distinct coordinates whose exact placement a placer remembers.
-MEMO_SIZE: Final = 1 << 20
+MEMO_SIZE: Final = 1 << 18
 
 
 class _PolygonLocator:
