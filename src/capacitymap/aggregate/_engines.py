@@ -147,7 +147,8 @@ def aggregate_dask(
         try:
             client = Client(scheduler, timeout=f"{connect_timeout}s")
         except OSError as exc:
-            raise DataError(Problem("<scheduler>", None, None, f"expected a reachable Dask scheduler, got {scheduler!r} ({exc}); start 'dask scheduler' there or check the address")) from exc
+            raise DataError(Problem("<scheduler>", None, None, f"expected a reachable Dask scheduler, got {scheduler!r} ({exc}); "
+                                    "start 'dask scheduler' there or check the address")) from exc
     else:
         client = scheduler
     try:
@@ -157,7 +158,6 @@ def aggregate_dask(
             for part in source.parts
         ]
         acc = Accumulator(by_t, index.n_targets)
-        position = {f.key: i for i, f in enumerate(futures)}
         with progress_line(quiet, source.rows) as bar:
             for future in as_completed(futures):
                 status, value, count = future.result()
@@ -235,7 +235,8 @@ def _check_batch(file: str, first_line: int, lat: np.ndarray, lon: np.ndarray, w
     problems: list[Problem] = []
     checks = (
         (weight, w, bad_w, "expected a finite hashrate >= 0, got {v!r}; fix the value or remove the row"),
-        ("latitude", lat, bad_lat, "expected a latitude in [-90, 90] degrees WGS84, got {v!r}; are the coordinates projected or swapped? reproject to EPSG:4326"),
+        ("latitude", lat, bad_lat,
+         "expected a latitude in [-90, 90] degrees WGS84, got {v!r}; are the coordinates projected or swapped? reproject to EPSG:4326"),
         ("longitude", lon, bad_lon, "expected a longitude in [-180, 180] degrees WGS84, got {v!r}; are the coordinates projected? reproject to EPSG:4326"),
     )
     for column, values, bad, message in checks:

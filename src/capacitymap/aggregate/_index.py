@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from capacitymap.aggregate._nearest import NearestIndex, _ramp
-from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, FAR, NEAR, Raster, build_raster
+from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, NEAR, Raster, build_raster
 from capacitymap.errors import BoundaryError, OptionError
 from capacitymap.schema import OTHER_COUNTRY
 
@@ -56,6 +56,7 @@ class _PolygonLocator:
     each a contiguous run of the cell-sorted points, which one ``shapely.intersects_xy`` call on the
     prepared part decides. Parts are visited from the last rank to the first, so the first overwrites.
     """
+
     def __init__(self, parts: np.ndarray, rank: np.ndarray):
         # Multipolygons come split into their parts (France's bounding box with its overseas
         # departments is the whole world; its parts' boxes are small); a part keeps its rank.
@@ -435,7 +436,8 @@ def _checked_layer(layer: Any, columns: tuple[str, ...], what: str) -> Any:
         raise BoundaryError(f"the {what} layer: expected a GeoDataFrame, got {type(layer).__name__!r}; read it with capacitymap.io.boundaries")
     missing = [c for c in columns if c not in layer.columns]
     if missing:
-        raise BoundaryError(f"the {what} layer: expected columns {missing!r}, got {[c for c in layer.columns if c != 'geometry']!r}; read it with capacitymap.io.boundaries")
+        got = [c for c in layer.columns if c != "geometry"]
+        raise BoundaryError(f"the {what} layer: expected columns {missing!r}, got {got!r}; read it with capacitymap.io.boundaries")
     crs = getattr(layer, "crs", None)
     if crs is not None and crs.to_epsg() != 4326:
         raise BoundaryError(f"the {what} layer: expected EPSG:4326, got {crs.to_string()!r}; reproject it with .to_crs(4326)")

@@ -14,7 +14,7 @@ Progress = Callable[[int], None]
 
 
 class progress_line:  # noqa: N801 - used as a context manager, like open()
-    """``with progress_line(quiet, total) as update: update(n)``: a progress line on stderr unless quiet.
+    r"""``with progress_line(quiet, total) as update: update(n)``: a progress line on stderr unless quiet.
 
     On a terminal the line is rewritten in place (``\\r``) at most every ``interval`` seconds; in a log
     (not a terminal) a line is written at most every ``log_interval`` seconds. A last line says what

@@ -91,10 +91,8 @@ def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_u
     how the points were split into batches or parts.
     """
     den = (1 << SHIFT) * 10 ** UNIT_EXP_TO_EHS[weight_unit]
-    if by and len(sums):
-        gid = sums.groupby(list(by), dropna=False, sort=True, observed=True).ngroup().to_numpy(np.int64)
-    else:
-        gid = np.zeros(len(sums), np.int64)
+    grouped = by and len(sums)
+    gid = sums.groupby(list(by), dropna=False, sort=True, observed=True).ngroup().to_numpy(np.int64) if grouped else np.zeros(len(sums), np.int64)
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     target = sums["target"].to_numpy(np.int64)
     fate = index.fate[target]

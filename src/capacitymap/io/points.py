@@ -90,6 +90,7 @@ class PointSource:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The columns read: the coordinates, the weight and the group columns."""
         return (*COORDINATE_COLUMNS, self.weight, *self.by)
 
     def batches(self) -> Iterator[PointBatch]:
