@@ -14,7 +14,9 @@ way about 60% of the points are at sea, as the extent is mostly sea. 12 months x
 0.1% NaN latitudes.
 
 Engines (each in its own process, so peak memory is its own: the largest resident set of the process
-and its children, sampled by psutil):
+and its children, sampled by psutil). Each line gives wall-clock seconds and the CPU seconds the run
+used (process and children): on a machine shared with other work, the CPU seconds are the steadier
+figure, and on 2 idle cores a run takes about CPU / 2 seconds where it keeps both busy.
 
 * ``incore``: ours (``capacitymap.aggregate``), the whole rule: admin-1, admin-0 for countries without
   admin-1, the 25 km nearest rule, exact sums; the region index is built inside the timing;
@@ -144,6 +146,7 @@ def run_one(engine: str, path: str, level: str) -> dict:
     admin1, admin0, _ = load_layers()
     peak, stop = _peak_sampler()
     t0 = time.perf_counter()
+    cpu0 = _cpu_seconds()
     note = ""
     if engine == "sjoin":
         import geopandas as gpd
@@ -196,10 +199,19 @@ def run_one(engine: str, path: str, level: str) -> dict:
         rows, points = len(table), report.points
         note = f"{report.points_of('nearest'):,} placed by the nearest rule, {report.unplaced_points:,} unplaced"
     seconds = time.perf_counter() - t0
+    cpu = _cpu_seconds() - cpu0
     stop.set()
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"engine": engine, "points": points, "seconds": seconds, "rows": rows, "note": note,
+    return {"engine": engine, "points": points, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "note": note,
             "peak_rss_bytes": max(peak[0], self_peak)}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its (waited-for) children: on a shared machine, what the run itself cost."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def spawn(engine: str, path: Path, level: str) -> dict:
@@ -220,6 +232,7 @@ def report(runs: list[dict], baseline: dict | None) -> str:
     peak = max(r["peak_rss_bytes"] for r in runs)
     line = (f"  {result['engine']:<7} {result['points']:>12,} points  best {best:7.2f} s  {rate / 1e6:6.2f} M points/s"
             + (f"  (median of {len(runs)}: {median:7.2f} s, {result['points'] / median / 1e6:6.2f} M points/s)" if len(runs) > 1 else "")
+            + (f"  CPU {min(r['cpu_seconds'] for r in runs):7.2f} s" if "cpu_seconds" in result else "")
             + f"  peak RSS {peak / 2**30:5.2f} GiB  {result['rows']:,} rows")
     if baseline is not None and "error" not in baseline and result is not baseline:
         line += f"  {baseline['seconds'] / best:6.1f}x {baseline['engine']}"
