@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,8 @@ Engine = Literal["incore", "dask"]
 ENGINES: Final[tuple[str, ...]] = get_args(Engine)
 WeightUnit = Literal["H/s", "TH/s", "PH/s", "EH/s"]
 WEIGHT_UNITS: Final[tuple[str, ...]] = get_args(WeightUnit)
+#: Batches read while the region index is built (at most twice this many are held).
+_READ_AHEAD: Final = 2
 
 
 def check_options(weight: str, by: Sequence[str], weight_unit: str) -> tuple[str, ...]:
@@ -214,10 +217,18 @@ def aggregate(
     if scheduler is not None and engine != "dask":
         raise OptionError(f"scheduler: expected None with engine {engine!r}, got {scheduler!r}; add engine='dask' (--engine dask)")
     check_options(source.weight, source.by, weight_unit)
-    index = build_region_index(admin1, admin0, level=level)
     if engine == "dask":
+        index = build_region_index(admin1, admin0, level=level)
         return aggregate_dask(source, index, weight_unit=weight_unit, scheduler=scheduler, quiet=quiet)
-    return aggregate_points(source.batches(), index, weight=source.weight, by=source.by,
+    # Read the first batches while the index is built (both release the GIL for most of their work).
+    batches = source.batches()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(build_region_index, admin1, admin0, level=level)
+        first = list(itertools.islice(batches, _READ_AHEAD))
+        if not building.done():
+            first += list(itertools.islice(batches, _READ_AHEAD))
+        index = building.result()
+    return aggregate_points(itertools.chain(first, batches), index, weight=source.weight, by=source.by,
                             weight_unit=weight_unit, quiet=quiet, total=source.rows)
 
 

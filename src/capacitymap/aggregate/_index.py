@@ -167,19 +167,31 @@ class _Placer:
         self.memo: dict[complex, tuple[int, float]] = {}
 
     def copy_for_thread(self) -> _Placer:
-        """A copy sharing the raster (read-only arrays) and the memo, with its own GEOS objects (not thread-safe)."""
+        """A copy sharing the raster (read-only arrays) and the memo, with its own GEOS objects (not thread-safe).
+
+        The GEOS objects are copied when the copy first needs them, in the thread that uses it.
+        """
         other = object.__new__(_Placer)
         other.n_targets, other.raster, other.memo = self.n_targets, self.raster, self.memo
-        other.locator = _PolygonLocator.__new__(_PolygonLocator)
-        other.locator.__setstate__(dict(self.locator.__dict__, geoms=shapely.from_wkb(shapely.to_wkb(self.locator.geoms))))
-        other.nearest = object.__new__(NearestIndex)
-        pieces = shapely.from_wkb(shapely.to_wkb(self.nearest.pieces))
-        other.nearest.__dict__.update(self.nearest.__dict__, pieces=pieces, tree=shapely.STRtree(pieces))
+        other._origin = self
         return other
 
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for the lazily copied GEOS objects of a thread copy.
+        origin = self.__dict__.get("_origin")
+        if origin is None or name not in ("locator", "nearest"):
+            raise AttributeError(name)
+        locator = _PolygonLocator.__new__(_PolygonLocator)
+        locator.__setstate__(dict(origin.locator.__dict__, geoms=shapely.from_wkb(shapely.to_wkb(origin.locator.geoms))))
+        nearest = object.__new__(NearestIndex)
+        pieces = shapely.from_wkb(shapely.to_wkb(origin.nearest.pieces))
+        nearest.__dict__.update(origin.nearest.__dict__, pieces=pieces, tree=shapely.STRtree(pieces))
+        self.locator, self.nearest = locator, nearest
+        return getattr(self, name)
+
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__, memo={})
-        state["nearest"] = dict(self.nearest.__dict__, tree=None)
+        state = {k: v for k, v in self.__dict__.items() if k != "_origin"}
+        state.update(memo={}, locator=self.locator, nearest=dict(self.nearest.__dict__, tree=None))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
