@@ -600,21 +600,30 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table (.csv or .parquet).")
 @click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
 @_overwrite_option
 @_fail_on_library_errors
 def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: str, by: str, out: Path, engine: str,
               scheduler: str | None, quiet: bool, overwrite: bool) -> None:
-    """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table."""
+    """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table.
+
+    Every point is in the table: points in no region (farther than 25 km from every one) and
+    points with NaN coordinates are the row of country ZZ; the summary says how many of each.
+    """
     from capacitymap import api
+    from capacitymap.errors import OptionError
 
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler goes with --engine dask")
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter(f"expected a .csv or .parquet output, got {out.name!r}", param_hint="--out")
     _check_out(out, points, overwrite=overwrite)
-    table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
-                                        by=tuple(c for c in by.split(",") if c), engine=engine, scheduler=scheduler, quiet=quiet)
+    try:
+        table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
+                                            by=tuple(c.strip() for c in by.split(",") if c.strip()), engine=engine,
+                                            scheduler=scheduler, quiet=quiet)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
     if out.suffix.lower() == ".csv":
         _write(out, _csv_file(table))
     else:
