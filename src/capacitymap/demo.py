@@ -24,7 +24,7 @@ class DemoMap:
     layers: MapLayers
 
 
-def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMap]:
+def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[DemoMap]:
     """The three default maps: North American capacity, Chinese provinces' and countries' hashrate share."""
     data = folder or data_dir()
     b = api.Boundaries.shipped()
@@ -34,14 +34,13 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         preset="north-america",
         title="Operational bitcoin mining power capacity of public miners",
         subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator",
-        credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
     hashrate = data / "hashrate"
     records = io.read_hashrate([hashrate / "mining_countries.csv", hashrate / "mining_provinces_china.csv"], gazetteer=b.gazetteer).frame
     china_result = estimate_hashrate(records[records["month"].isin(_months_with_regions(records, "CN"))], level="admin1")
     world_result = estimate_hashrate(records[records["region"].isna()], level="country")
-    credit = "Data: Cambridge Centre for Alternative Finance (CCAF) Bitcoin Mining Map, via the pages cited in data/README.md"
+    credit = "Data: CCAF (Cambridge Centre for Alternative Finance), Bitcoin Mining Map"
     china = MapSpec(
         preset="china", title="Share of global bitcoin hashrate by Chinese province",
         subtitle="CCAF Bitcoin Mining Map, from pool geolocation data (BTC.com, Poolin, ViaBTC; about 37% of hashrate)",

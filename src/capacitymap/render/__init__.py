@@ -1,6 +1,6 @@
 """Publication-grade layered Folium maps: presets, classification, layers, deterministic HTML."""
 
-from capacitymap.render.build import build_map, render_html
+from capacitymap.render.build import BuiltMap, build_map, render_html
 from capacitymap.render.classify import Classes, classify, format_value
 from capacitymap.render.describe import describe
 from capacitymap.render.ids import deterministic_ids
@@ -12,6 +12,7 @@ __all__ = [
     "Preset",
     "PRESETS",
     "MapSpecError",
+    "BuiltMap",
     "build_map",
     "render_html",
     "describe",
