@@ -192,7 +192,7 @@ class MadeMap:
     warnings: list[Problem]
     reconciliation: object | None
 
-    def build(self):  # noqa: ANN201 - folium.Map
+    def build(self):  # noqa: ANN201 - capacitymap.render.BuiltMap (render_html(made.build()) is the page)
         from capacitymap.maps import make_map
 
         return make_map(self.spec, self.layers)  # type: ignore[arg-type]

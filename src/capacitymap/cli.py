@@ -239,7 +239,9 @@ def _preset(text: str) -> Any:
 @click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file (.html, or .png/.svg with --format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True)
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
+@click.option("--tiles", default=None, metavar="carto-light|osm|URL", help="A tile background (with --cdn only); default: none.")
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
 @click.option("--by-month", is_flag=True, help="Capacity maps: a monthly slider of capacity as of each month in which a figure is dated.")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
@@ -252,7 +254,8 @@ def _preset(text: str) -> Any:
 @_boundary_options
 @_kind_option
 @_fail_on_library_errors
-def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool,
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool, self_contained: bool, tiles: str | None,
+           alt_text: bool, by_month: bool,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
@@ -260,11 +263,15 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
            kind: str | None, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset."""
     from capacitymap import api
-    from capacitymap.render import MapSpec, describe, render_html
+    from capacitymap.render import MapSpec, render_html
 
+    if cdn and self_contained:
+        raise click.UsageError("--cdn and --self-contained contradict each other; give one (self-contained is the default)")
+    if tiles and not cdn:
+        raise click.UsageError("--tiles needs --cdn: tiles are fetched from a server, so the page cannot be self-contained")
     spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
-                   assets="inline" if self_contained else "cdn")
+                   assets="cdn" if cdn else "inline", tiles=tiles)
     made = api.map_files(
         files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
         boundaries=_boundaries(boundaries, code_column, name_column),
@@ -274,13 +281,14 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
+    built = made.build()
     if fmt == "html":
-        _write(out, render_html(made.build()))
+        _write(out, render_html(built))
     else:
         _write(out, made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi))
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(describe(made.spec, made.layers.values, made.layers.facilities, regions=made.layers.regions))
+        click.echo(built.alt)
 
 
 @main.command()
@@ -359,16 +367,17 @@ def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: st
 
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"), show_default=True)
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: pages that need no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (smaller pages that need the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
 @click.option("--no-stills", is_flag=True, help="Skip the PNG stills.")
 @_fail_on_library_errors
-def demo(out_dir: Path, self_contained: bool, no_stills: bool) -> None:
+def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool) -> None:
     """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills)."""
     from capacitymap.demo import demo_maps
     from capacitymap.maps import make_map, make_still
     from capacitymap.render import render_html
 
-    for item in demo_maps(assets="inline" if self_contained else "cdn"):
+    for item in demo_maps(assets="cdn" if cdn else "inline"):
         page = out_dir / f"{item.name}.html"
         _write(page, render_html(make_map(item.spec, item.layers)))
         click.echo(f"wrote {page}")
