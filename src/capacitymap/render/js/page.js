@@ -164,7 +164,7 @@ function capacitymapPage(cfg, geo) {
            fillOpacity: 0.82});
       m.cmRecord = r;
       m.bindPopup(function () { return facilityPopup(r); }, {maxWidth: 260, autoPanPadding: [12, 12]});
-      m.bindTooltip(function () { return facilityTip(r); }, {direction: "auto", className: "cm-tip"});
+      m.bindTooltip(function () { return facilityTip(r); }, {direction: "auto", className: "cm-fac-tip"});
       m.on("add", function () {
         if (m._path) {
           m._path.setAttribute("class", (m._path.getAttribute("class") || "") + " " + cls);
