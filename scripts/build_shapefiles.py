@@ -597,7 +597,11 @@ def build_admin1(sources: Path) -> gpd.GeoDataFrame:
 def build_admin0(sources: Path) -> gpd.GeoDataFrame:
     world = gpd.read_file(sources / "world-atlas" / "package" / "countries-50m.json", layer="countries", engine="pyogrio")
     frame = admin0_codes(world.set_crs(4326, allow_override=True))
-    frame["geometry"] = polygonal_valid(frame.geometry)
+    # world-atlas is spherical TopoJSON: Russia's, Fiji's and Antarctica's rings cross the antimeridian,
+    # which read as planar polygons are bands across the map; cut them at ±180° before make_valid.
+    from capacitymap.render.geometry import cut_antimeridian
+
+    frame["geometry"] = polygonal_valid(cut_antimeridian(frame.geometry))
     frame = frame.loc[~frame.geometry.is_empty]
     frame = frame.sort_values(["iso_a2", "name"], kind="stable").reset_index(drop=True)
     assigned = frame.loc[frame["iso_a2"] != "", "iso_a2"]

@@ -24,7 +24,7 @@ from capacitymap.render.classify import (
     format_value,
 )
 from capacitymap.render.data import prepare_facilities, prepare_values
-from capacitymap.render.geometry import key_of, select_regions
+from capacitymap.render.geometry import key_of, select_regions, web_mercator
 from capacitymap.render.spec import METRIC_UNITS, MapSpec, resolve_preset
 
 __all__ = ["render_static", "StaticFormat", "STATIC_FORMATS", "BOUNDARY_ATTRIBUTION"]
@@ -134,11 +134,9 @@ _RC: Final[dict[str, object]] = {
 }
 
 
-def _mercator(gdf: gpd.GeoDataFrame | gpd.GeoSeries):
-    import shapely
-
-    box = shapely.box(-180, -_MERCATOR_MAX_LAT, 180, _MERCATOR_MAX_LAT)
-    return gdf.clip(box).to_crs(3857)
+def _mercator(gdf: gpd.GeoDataFrame):
+    # regions drawn on one side of the antimeridian reach past ±180° (select_regions): pyproj would fold them back
+    return web_mercator(gdf)
 
 
 def _draw_regions(ax, drawn: gpd.GeoDataFrame, key: str, shown: dict[str, float | None], classes: Classes) -> None:

@@ -6,12 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 from capacitymap.errors import BoundaryError
 from capacitymap.render.escape import script_json
 from capacitymap.render.spec import Level, MapSpecError, Preset
 
-__all__ = ["level_of", "key_of", "select_regions", "web_geometry", "features_json"]
+__all__ = [
+    "level_of", "key_of", "select_regions", "web_geometry", "features_json", "cut_antimeridian", "one_side_of_antimeridian", "web_mercator",
+]
 
 #: Coverage simplification tolerance in degrees, and decimals kept, per level.
 TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
@@ -19,6 +22,8 @@ TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
 #: ``shapefiles/*_web.shp``, made by ``scripts/build_shapefiles.py`` with this module's ``web_geometry``).
 WEB_TOLERANCE_COLUMN = "web_tol"
 DECIMALS = 4
+#: Web Mercator's latitude limit used by the stills.
+MERCATOR_MAX_LAT = 85.0
 
 
 def level_of(regions: gpd.GeoDataFrame) -> Level:
@@ -80,7 +85,8 @@ def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDa
     columns = {key: keys, "iso_a2": frame["iso_a2"].astype(str), "name": frame["name"].fillna("").astype(str)}
     if WEB_TOLERANCE_COLUMN in frame.columns:
         columns[WEB_TOLERANCE_COLUMN] = frame[WEB_TOLERANCE_COLUMN]
-    out = gpd.GeoDataFrame(columns, geometry=frame.geometry.values, crs=4326)
+    geometry = one_side_of_antimeridian(np.asarray(frame.geometry.values))
+    out = gpd.GeoDataFrame(columns, geometry=geometry, crs=4326)
     return out.sort_values(key, kind="stable").reset_index(drop=True), level
 
 
@@ -140,6 +146,115 @@ def _unwrap(geom: shapely.Geometry) -> shapely.Geometry:
     if all(p.geom_type == "Polygon" for p in parts):
         return shapely.MultiPolygon(parts)
     return shapely.GeometryCollection(parts)
+
+
+def cut_antimeridian(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Polygons whose rings cross the antimeridian (an edge jumping more than 180° of longitude, as in
+    world-atlas' spherical TopoJSON) cut into parts that each stay within -180..180; others unchanged.
+
+    Read planar, such a ring is a band across the whole map (Russia, Fiji) or, once made valid, a
+    stripe. Each ring is unwrapped (longitudes made continuous), a ring around a pole (Antarctica) is
+    closed along it, and the polygon is cut at ±180° and folded back. For a boundary layer's build,
+    before ``make_valid``.
+    """
+    values = [_cut(g) for g in np.asarray(geometries.values)]
+    return gpd.GeoSeries(values, index=geometries.index, crs=geometries.crs)
+
+
+def one_side_of_antimeridian(geometries: np.ndarray) -> np.ndarray:
+    """Regions with parts on both sides of the antimeridian drawn in one piece: the smaller side's parts
+    move by 360° to sit beside the larger side (Alaska's western Aleutians west of -180°, Chukotka's
+    eastern tip east of 180°), so no outline spans the map. Regions around a pole are left as they are.
+    """
+    return np.array([_one_side(g) for g in geometries], dtype=object)
+
+
+def web_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``frame`` (EPSG:4326) in Web Mercator (EPSG:3857) metres, longitudes past ±180° kept where they are.
+
+    pyproj folds longitudes into -180..180, which would send a part drawn east of 180° back to the far
+    west and draw a band between; this is the same spherical Mercator without the fold. Latitudes
+    are clipped to ±85°.
+    """
+    radius = 6378137.0
+    clipped = frame.clip(shapely.box(-540, -MERCATOR_MAX_LAT, 540, MERCATOR_MAX_LAT))
+
+    def project(c: np.ndarray) -> np.ndarray:
+        lon, lat = np.radians(c[:, 0]), np.radians(c[:, 1])
+        return np.column_stack([radius * lon, radius * np.log(np.tan(np.pi / 4 + lat / 2))])
+
+    out = clipped.set_geometry(shapely.transform(np.asarray(clipped.geometry.values), project), crs=3857)
+    return out
+
+
+def _jumps(coords: np.ndarray) -> np.ndarray:
+    dx = np.diff(coords[:, 0])
+    return np.concatenate([[0.0], np.cumsum(np.where(dx > 180, -360.0, np.where(dx < -180, 360.0, 0.0)))])
+
+
+def _crosses(geom: shapely.Geometry) -> bool:
+    for ring in shapely.get_rings(shapely.get_parts(geom)):
+        x = shapely.get_coordinates(ring)[:, 0]
+        if len(x) > 1 and (np.abs(np.diff(x)) > 180).any():
+            return True
+    return False
+
+
+def _unwrapped_ring(coords: np.ndarray) -> np.ndarray:
+    out = coords.copy()
+    out[:, 0] += _jumps(coords)
+    turn = out[-1, 0] - out[0, 0]
+    if abs(turn) > 180:  # goes round a pole: close the ring along it
+        pole = -90.0 if coords[:, 1].mean() < 0 else 90.0
+        out = np.vstack([out, [[out[-1, 0], pole], [out[0, 0], pole]], out[:1]])
+    return out
+
+
+def _cut(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom is None or geom.is_empty or not _crosses(geom):
+        return geom
+    pieces: list[shapely.Geometry] = []
+    for poly in shapely.get_parts(geom):
+        if poly.geom_type != "Polygon":
+            pieces.append(poly)
+            continue
+        shell = _unwrapped_ring(shapely.get_coordinates(poly.exterior))
+        lo, hi = shell[:, 0].min(), shell[:, 0].max()
+        holes = []
+        for ring in poly.interiors:
+            h = _unwrapped_ring(shapely.get_coordinates(ring))
+            shift = 360.0 * np.round((((lo + hi) / 2) - h[:, 0].mean()) / 360.0)
+            holes.append(h + [shift, 0.0])
+        unwrapped = shapely.make_valid(shapely.Polygon(shell, holes))
+        for k in range(int(np.floor((lo + 180) / 360)), int(np.floor((hi + 180) / 360)) + 1):
+            part = shapely.intersection(unwrapped, shapely.box(360.0 * k - 180, -90, 360.0 * k + 180, 90))
+            if not part.is_empty:
+                pieces.extend(p for p in shapely.get_parts(shapely.affinity.translate(part, -360.0 * k))
+                              if p.geom_type == "Polygon" and p.area > 0)
+    return shapely.MultiPolygon(pieces) if len(pieces) > 1 else (pieces[0] if pieces else shapely.Polygon())
+
+
+def _one_side(geom: shapely.Geometry) -> shapely.Geometry:
+    if geom is None or geom.is_empty:
+        return geom
+    west, _, east, _ = geom.bounds
+    if east - west <= 180:
+        return geom
+    parts = list(shapely.get_parts(geom))
+    if any(p.bounds[2] - p.bounds[0] > 180 for p in parts):
+        return geom  # round a pole (Antarctica), or a band: nothing to move
+    centres = np.array([(p.bounds[0] + p.bounds[2]) / 2 for p in parts])
+    areas = shapely.area(np.array(parts, dtype=object))
+    east_side = areas[centres > 0].sum() >= areas[centres <= 0].sum()
+    moved = []
+    for p, c in zip(parts, centres):
+        if east_side and c <= 0:
+            p = shapely.affinity.translate(p, 360.0)
+        elif not east_side and c > 0:
+            p = shapely.affinity.translate(p, -360.0)
+        moved.append(p)
+    # parts cut at ±180° meet again along the seam: merge them (a MultiPolygon's parts may not share edges)
+    return _polygonal(shapely.union_all(np.array(moved, dtype=object)))
 
 
 def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) -> str:
