@@ -1,36 +1,57 @@
 """capacitymap: maps of bitcoin mining power capacity and pool hashrate by state, province and country.
 
 The public API, in the order data flows: read → resolve regions → join → method → layers → render.
+Names load on first use (PEP 562), so ``capacitymap --help`` and ``validate`` never import the map stack.
 """
 
-from capacitymap.api import (
-    Boundaries,
-    HashrateOptions,
-    aggregate_files,
-    estimate_from_files,
-    list_regions,
-    load_facilities,
-    map_files,
-    summarize_facilities,
-    validate,
-)
-from capacitymap.errors import (
-    AmbiguousRegionError,
-    CapacityMapError,
-    DataError,
-    Problem,
-    RegionError,
-    UnknownRegionError,
-)
-from capacitymap.filters import Filters
-from capacitymap.io import read_admin0, read_admin1, read_boundaries, read_facilities, read_hashrate, read_network_hashrate
-from capacitymap.join import assign_regions
-from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map, make_still
-from capacitymap.method import estimate_hashrate
-from capacitymap.pipeline import MappedFacilities, Reconciliation, map_facilities
-from capacitymap.regions import Gazetteer, default_gazetteer
-from capacitymap.render import BBox, MapSpec, build_map, describe, render_html
-from capacitymap.summary import summarize
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Where each public name lives.
+_HOME = {
+    "Boundaries": "capacitymap.api",
+    "HashrateOptions": "capacitymap.api",
+    "aggregate_files": "capacitymap.api",
+    "estimate_from_files": "capacitymap.api",
+    "list_regions": "capacitymap.api",
+    "load_facilities": "capacitymap.api",
+    "map_files": "capacitymap.api",
+    "summarize_facilities": "capacitymap.api",
+    "validate": "capacitymap.api",
+    "AmbiguousRegionError": "capacitymap.errors",
+    "CapacityMapError": "capacitymap.errors",
+    "DataError": "capacitymap.errors",
+    "Problem": "capacitymap.errors",
+    "RegionError": "capacitymap.errors",
+    "UnknownRegionError": "capacitymap.errors",
+    "Filters": "capacitymap.filters",
+    "read_admin0": "capacitymap.io",
+    "read_admin1": "capacitymap.io",
+    "read_boundaries": "capacitymap.io",
+    "read_facilities": "capacitymap.io",
+    "read_hashrate": "capacitymap.io",
+    "read_network_hashrate": "capacitymap.io",
+    "assign_regions": "capacitymap.join",
+    "MapLayers": "capacitymap.maps",
+    "capacity_layers": "capacitymap.maps",
+    "hashrate_layers": "capacitymap.maps",
+    "make_map": "capacitymap.maps",
+    "make_still": "capacitymap.maps",
+    "estimate_hashrate": "capacitymap.method",
+    "MappedFacilities": "capacitymap.pipeline",
+    "Reconciliation": "capacitymap.pipeline",
+    "map_facilities": "capacitymap.pipeline",
+    "Gazetteer": "capacitymap.regions",
+    "default_gazetteer": "capacitymap.regions",
+    "BBox": "capacitymap.render",
+    "MapSpec": "capacitymap.render",
+    "build_map": "capacitymap.render",
+    "describe": "capacitymap.render",
+    "render_html": "capacitymap.render",
+    "summarize": "capacitymap.summary",
+}
 
 __all__ = [
     # read
@@ -80,3 +101,47 @@ __all__ = [
     "UnknownRegionError",
     "AmbiguousRegionError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'capacitymap' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from capacitymap.api import (
+        Boundaries,
+        HashrateOptions,
+        aggregate_files,
+        estimate_from_files,
+        list_regions,
+        load_facilities,
+        map_files,
+        summarize_facilities,
+        validate,
+    )
+    from capacitymap.errors import (
+        AmbiguousRegionError,
+        CapacityMapError,
+        DataError,
+        Problem,
+        RegionError,
+        UnknownRegionError,
+    )
+    from capacitymap.filters import Filters
+    from capacitymap.io import read_admin0, read_admin1, read_boundaries, read_facilities, read_hashrate, read_network_hashrate
+    from capacitymap.join import assign_regions
+    from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map, make_still
+    from capacitymap.method import estimate_hashrate
+    from capacitymap.pipeline import MappedFacilities, Reconciliation, map_facilities
+    from capacitymap.regions import Gazetteer, default_gazetteer
+    from capacitymap.render import BBox, MapSpec, build_map, describe, render_html
+    from capacitymap.summary import summarize

@@ -1,10 +1,30 @@
-"""Publication-grade layered Folium maps: presets, classification, layers, deterministic HTML."""
+"""Publication-grade map pages on Leaflet alone: presets, classification, layers, deterministic HTML.
 
-from capacitymap.render.build import BuiltMap, build_map, render_html
-from capacitymap.render.classify import Classes, classify, format_value
-from capacitymap.render.describe import describe
-from capacitymap.render.ids import deterministic_ids
-from capacitymap.render.spec import PRESETS, BBox, MapSpec, MapSpecError, Preset
+Names load on first use (PEP 562): ``render.spec``'s vocabulary is importable without folium.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import Any
+
+_HOME = {
+    "BuiltMap": "capacitymap.render.build",
+    "build_map": "capacitymap.render.build",
+    "render_html": "capacitymap.render.build",
+    "Classes": "capacitymap.render.classify",
+    "classify": "capacitymap.render.classify",
+    "format_value": "capacitymap.render.classify",
+    "describe": "capacitymap.render.describe",
+    "deterministic_ids": "capacitymap.render.ids",
+    "PRESETS": "capacitymap.render.spec",
+    "BBox": "capacitymap.render.spec",
+    "MapSpec": "capacitymap.render.spec",
+    "MapSpecError": "capacitymap.render.spec",
+    "Preset": "capacitymap.render.spec",
+}
 
 __all__ = [
     "MapSpec",
@@ -21,3 +41,23 @@ __all__ = [
     "classify",
     "format_value",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'capacitymap.render' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    # Importing the submodule ``render.describe`` binds it over the function of the same name; keep the function.
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _HOME and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
