@@ -165,6 +165,20 @@ def compact_geojson(drawn: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str, 
     return script_json({"scale": GEO_SCALE, "features": feats})
 
 
+def decode_regions(compact: dict) -> dict:
+    """The GeoJSON FeatureCollection the page decodes from :func:`compact_geojson`'s output (for tests and tools)."""
+    import numpy as np
+
+    scale = compact["scale"]
+    features = []
+    for key, name, polys in compact["features"]:
+        coords = [[(np.cumsum(np.asarray(r, dtype="int64").reshape(-1, 2), axis=0) / scale).tolist() for r in poly]
+                  for poly in polys]
+        features.append({"type": "Feature", "id": key, "properties": {"name": name},
+                         "geometry": {"type": "MultiPolygon", "coordinates": coords}})
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _polygons(g) -> list:  # noqa: ANN001 - shapely geometry
     if g.geom_type == "Polygon":
         return [g]
@@ -308,7 +322,7 @@ def _addons(rv: RegionValues, names, spec: MapSpec, level: str, preset, drawn) -
     except ImportError:
         _chart = None
     if _chart is not None and hasattr(_chart, "chart_payload") and _js_exists("chart.js") and rv.has_months:
-        payload = _chart.chart_payload(rv.table.rename(columns={rv.key: "key"}), names, spec.metric)
+        payload = _chart.chart_payload(rv.table, names, spec.metric)
         if payload:
             out["chart"] = payload
     return out
