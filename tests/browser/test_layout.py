@@ -85,11 +85,11 @@ def test_demo_page_layout(open_map, pages, name: str, width: int, height: int) -
     assert small == []
 
     legend = page.locator(".cm-legend").bounding_box()
-    assert legend is not None and legend["top"] < height and legend["left"] >= 0 and legend["left"] + legend["width"] <= width
+    assert legend is not None and legend["y"] < height and legend["x"] >= 0 and legend["x"] + legend["width"] <= width
     assert page.locator(".cm-legend .cm-swatch").first.is_visible()  # open, no tap needed
 
     map_box = page.locator("#cm-map").bounding_box()
-    assert map_box["height"] >= height / 2 - 1 and map_box["top"] < height / 2
+    assert map_box["height"] >= height / 2 - 1 and map_box["y"] < height / 2
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     if width < 700 and page.locator(".cm-filter").count():
         assert page.locator(".cm-filter").evaluate("d => d.open") is False

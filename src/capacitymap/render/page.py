@@ -55,6 +55,7 @@ body { min-height: 100%; display: flex; flex-direction: column; background: #fff
 .cm-foot { flex: 0 0 auto; max-height: 30vh; overflow: auto; padding: 6px 12px 10px; font-size: 0.8rem;
   color: #333; border-top: 1px solid #ddd; }
 .cm-foot p { margin: 2px 0; }
+.cm-download { display: inline-block; min-height: 24px; line-height: 24px; }
 .cm-sr { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden;
   clip: rect(0, 0, 0, 0); white-space: nowrap; border: 0; }
 .cm-table summary, .cm-filter summary { cursor: pointer; font-weight: 600; min-height: 24px; line-height: 24px; }
@@ -93,11 +94,13 @@ body { min-height: 100%; display: flex; flex-direction: column; background: #fff
 .cm-legend-compact ul { display: inline-flex; flex-wrap: wrap; gap: 0 10px; vertical-align: top; margin: 0; }
 .cm-legend-compact .cm-sizes, .cm-legend-compact .cm-legend-part { display: inline-flex; align-items: center; gap: 6px;
   margin-right: 12px; }
+@media (max-width: 899px) {
+  .cm-main { flex-direction: column; }
+  .cm-chart { flex: 0 0 auto; max-width: none; min-width: 0; }
+}
 @media (max-width: 699px) {
   .cm-title { font-size: 1.05rem; }
   .cm-subtitle { font-size: 0.82rem; }
-  .cm-main { flex-direction: column; }
-  .cm-chart { flex: 0 0 auto; max-width: none; min-width: 0; }
   .cm-foot { max-height: 24vh; }
 }
 html.cm-embedded body { min-height: 0; }
@@ -230,8 +233,8 @@ def page_html(built: BuiltMap, mode: str) -> str:
         '<div class="cm-stepbar" id="cm-stepbar" hidden></div>\n'
         '<div class="cm-main"><div id="cm-map" class="cm-map">'
         '<div id="cm-fallback" class="cm-fallback">\x00NOSCRIPT\x00</div></div>'
-        '<aside id="cm-chart" class="cm-chart" hidden></aside></div>\n'
-        '<div id="cm-legend-slot"></div>\n\x00FOOT\x00\n'
+        '<div id="cm-legend-slot"></div><aside id="cm-chart" class="cm-chart" hidden></aside></div>\n'
+        '\x00FOOT\x00\n'
         "\x00LEAFLET_JS\x00\n<script>\x00PAGE_JS\x00</script>\n\x00ADDONS_JS\x00"
         "<script>\nvar cfg = \x00CONFIG\x00;\nvar geo = \x00GEO\x00;\n"
         "if (typeof capacitymapPage === \"function\") { capacitymapPage(cfg, geo); }\n</script>\n"
