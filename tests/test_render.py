@@ -701,3 +701,79 @@ def test_parts_crossing_the_antimeridian_are_drawn_east_of_it():
     geom = web_geometry(frame, "admin0").iloc[0]
     west, _, east, _ = geom.bounds
     assert east - west < 2 and west >= 179
+
+
+# --- titles and credits: every map says what, when and whose -------------------------------------
+
+
+def _title_and_credit(html: str) -> tuple[str, str, str]:
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    h1 = re.search(r'<h1 class="cm-title">(.*?)</h1>', html).group(1)
+    credit = re.search(r'<p class="cm-credit">(.*?)</p>', html).group(1)
+    return title, h1, credit
+
+
+def test_api_build_without_a_title_gets_the_same_defaults():
+    fac = facilities_frame()
+    built = build_map(MapSpec(), regions=regions_frame(), values=values_frame(), facilities=fac,
+                      statuses=("operational", "under_construction"))
+    assert built.spec.title == "Operational + under construction bitcoin mining power capacity, United States, Canada and Mexico"
+    title, h1, credit = _title_and_credit(render_html(built))
+    assert title == h1 == built.title
+    assert credit.startswith("Data: example.com") and "Natural Earth" in credit and "via the pages" not in credit
+    assert "operational + under construction" in config_of(render_html(built))["legendHtml"]
+    # the user's text wins
+    own = build_map(MapSpec(title="Mine", credit="Data: me"), regions=regions_frame(), facilities=fac)
+    assert (own.spec.title, own.spec.credit) == ("Mine", "Data: me")
+
+
+def test_many_source_domains_are_summarised_and_few_are_named():
+    fac = facilities_frame(source_url=[f"https://site{i}.example/x" for i in range(5)])
+    credit = build_map(MapSpec(), regions=regions_frame(), facilities=fac).spec.credit
+    assert credit == "Data: company filings and press reports (5 source sites)"
+    fac = facilities_frame(source_url=["https://www.sec.gov/a", "https://www.sec.gov/b", "https://theminermag.com/x", None, None])
+    assert build_map(MapSpec(), regions=regions_frame(), facilities=fac).spec.credit == "Data: SEC filings, TheMinerMag"
+
+
+def test_subtitle_is_the_as_of_date_or_the_step_range():
+    vals = pd.DataFrame({"iso_3166_2": ["US-TX"] * 3, "month": ["2024-01", "2024-02", "2024-03"], "value": [1.0, 2.0, 3.0]})
+    assert build_map(MapSpec(), regions=regions_frame(), values=vals).spec.subtitle.startswith("2024-01 to 2024-03 (3 months)")
+    assert build_map(MapSpec(), regions=regions_frame(), values=values_frame(), as_of="2025-01-31").spec.subtitle == "As of 2025-01-31"
+
+
+def test_display_names_override_natural_earth_and_wording_is_plural_aware():
+    regions = regions_frame().assign(iso_3166_2=lambda f: f["iso_3166_2"].replace({"CN-XJ": "CN-NM"}))
+    regions.loc[regions["iso_3166_2"] == "CN-NM", "name"] = "Inner Mongol"
+    vals = pd.DataFrame({"iso_3166_2": ["CN-NM"], "value": [0.1]})
+    html = render(MapSpec(preset="china", metric="share"), regions=regions, values=vals)
+    assert "Inner Mongolia" in html and "Inner Mongol<" not in html and "Inner Mongol\"" not in html
+    one = pd.DataFrame({"iso_3166_2": ["CN-NM"], "month": ["2020-04"], "value": [0.1]})
+    assert "1 months" not in render(MapSpec(preset="china", metric="share"), regions=regions, values=one)
+    html = render(values=values_frame(), facilities=facilities_frame())
+    text = re.search(r"<header.*?</header>", html, re.S).group(0) + re.search(r"<footer.*?</footer>", html, re.S).group(0)
+    assert "((" not in text and "))" not in text
+
+
+@pytest.mark.integration
+def test_cli_maps_of_a_facility_file_and_a_ccaf_file_are_titled_and_credited(tmp_path):
+    from click.testing import CliRunner
+
+    from capacitymap._resources import data_dir
+    from capacitymap.cli import main
+
+    out = tmp_path / "na.html"
+    run = CliRunner().invoke(main, ["render", str(data_dir() / "facilities" / "north_america.csv"), "--preset", "north-america",
+                                    "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    title, h1, credit = _title_and_credit(out.read_text(encoding="utf-8"))
+    assert title == h1 and "capacity" in title and "United States, Canada and Mexico" in title and title != "capacitymap"
+    assert credit.startswith("Data: ") and "Natural Earth" in credit
+    out = tmp_path / "world.html"
+    run = CliRunner().invoke(main, ["render", str(data_dir() / "hashrate" / "mining_countries.csv"), "--preset", "world",
+                                    "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    html = out.read_text(encoding="utf-8")
+    title, h1, credit = _title_and_credit(html)
+    assert title == h1 and title.startswith("Share of bitcoin mining hashrate") and "World" in title
+    assert "CCAF (Cambridge Centre for Alternative Finance)" in credit and "Natural Earth" in credit
+    assert re.search(r'<p class="cm-subtitle">\d{4}-\d\d to \d{4}-\d\d \(\d+ months\)', html)

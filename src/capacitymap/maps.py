@@ -79,6 +79,7 @@ def make_map(spec: MapSpec, layers: MapLayers) -> BuiltMap:
 
     Blanks in the spec (title, subtitle, credit, coverage note) are filled from the layers.
     """
+    spec = complete_layers_spec(spec, layers)
     return build_map(
         spec, regions=layers.regions, values=layers.values, facilities=layers.facilities, pipeline=layers.pipeline,
         statuses=tuple(layers.statuses), captions=dict(layers.captions), as_of=layers.as_of,
@@ -107,13 +108,15 @@ def _with_note(spec: MapSpec, layers: MapLayers) -> MapSpec:
 def complete_layers_spec(spec: MapSpec, layers: MapLayers) -> MapSpec:
     """Title, subtitle, credit and coverage note defaults for ``layers`` (the user's text wins)."""
     from capacitymap.render.data import prepare_facilities
-    from capacitymap.render.describe import complete_spec
+    from capacitymap.render.describe import complete_spec, value_publishers
     from capacitymap.render.geometry import key_of, select_regions
 
     preset = resolve_preset(spec.preset)
     drawn, level = select_regions(layers.regions, preset)
     keys = list(drawn[key_of(level)])
-    domains = []
+    domains = value_publishers(layers.values)
+    if not domains and not layers.credit and "CCAF" in layers.coverage_note.split("Pools:", 1)[-1].split(".", 1)[0]:
+        domains = ["ccaf.io"]  # the method's note names the pools: CCAF's published shares
     steps: list[str] = []
     for frame in (layers.facilities, layers.pipeline):
         fac = prepare_facilities(frame, level=level, preset=preset, drawn_keys=keys)

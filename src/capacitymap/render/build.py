@@ -22,6 +22,7 @@ from capacitymap.render.describe import (
     describe_prepared,
     display_names,
     status_phrase,
+    value_publishers,
 )
 from capacitymap.render.escape import esc, script_json
 from capacitymap.render.geometry import key_of, select_regions, web_geometry
@@ -99,7 +100,7 @@ def build_map(
     pipe = prepare_facilities(pipeline, level=level, preset=preset, drawn_keys=keys)
     steps = rv.months if rv.has_months else fac.steps
     spec = complete_spec(spec, steps=steps, as_of=as_of, statuses=statuses, value_label=value_label, credit=credit,
-                         domains=fac.domains + pipe.domains, coverage_note=coverage_note)
+                         domains=value_publishers(values) + fac.domains + pipe.domains, coverage_note=coverage_note)
     classes = classify(rv.finite(), scheme=spec.scheme, k=spec.k, bins=spec.bins, metric=spec.metric)
     geojson = compact_geojson(drawn, web_geometry(drawn, level), key, names)
     alt = describe_prepared(spec, rv, fac, names=names, level=level)
@@ -316,7 +317,7 @@ def _addons(rv: RegionValues, names, spec: MapSpec, level: str, preset, drawn) -
     except ImportError:
         _basemap = None
     if _basemap is not None and hasattr(_basemap, "basemap_payload") and _js_exists("basemap.js"):
-        out["basemap"] = _basemap.basemap_payload(drawn, level, preset.bbox.bounds)  # type: ignore[arg-type]
+        out["basemap"] = _basemap.basemap_payload(drawn.assign(name=drawn[rv.key].map(names)), level, preset.bbox.bounds)  # type: ignore[arg-type]
     try:
         from capacitymap.render import chart as _chart
     except ImportError:

@@ -10,11 +10,11 @@ import pandas as pd
 from capacitymap.render.classify import format_value
 from capacitymap.render.data import Facilities, RegionValues, prepare_facilities, prepare_values
 from capacitymap.render.geometry import key_of, select_regions
-from capacitymap.render.spec import MapSpec, resolve_preset
+from capacitymap.render.spec import ADDITIVE_METRICS, MapSpec, resolve_preset
 
 __all__ = [
     "describe", "describe_prepared", "METRIC_LABELS", "DISPLAY_NAMES", "display_names", "complete_spec",
-    "default_title", "default_subtitle", "default_credit", "status_phrase", "step_span", "count",
+    "default_title", "default_subtitle", "default_credit", "status_phrase", "step_span", "count", "value_publishers",
 ]
 
 METRIC_LABELS = {"capacity_mw": "Capacity", "hashrate_ehs": "Hashrate", "share": "Share of hashrate",
@@ -119,6 +119,14 @@ def default_credit(domains: list[str]) -> str:
     return "Data: " + ", ".join(names)
 
 
+def value_publishers(values: pd.DataFrame | None) -> list[str]:
+    """Who published region values, from their ``pools`` provenance: CCAF, or the pools named."""
+    if values is None or "pools" not in values.columns:
+        return []
+    pools = sorted({p for cell in values["pools"].dropna().astype(str) for p in cell.split("|") if p})
+    return ["ccaf.io" if p.upper() == "CCAF" else f"{p} (pool data)" for p in pools]
+
+
 def complete_spec(spec: MapSpec, *, steps: list[str], as_of: str | None = None, statuses: tuple[str, ...] = (),
                   value_label: str = "", credit: str = "", domains: list[str] | None = None,
                   coverage_note: str = "") -> MapSpec:
@@ -175,11 +183,14 @@ def describe_prepared(
         f"{head}Map of {preset.label} showing {_METRIC_PHRASE[spec.metric]} by {unit_word}."
     )
     month = rv.months[-1]
-    if rv.has_months:
+    if len(rv.months) > 1:
+        word = ("quarter", "quarters") if "Q" in rv.months[0] else ("month", "months")
         parts.append(
-            f"A slider steps through {len(rv.months)} months from {rv.months[0]} to {rv.months[-1]}; "
+            f"A slider steps through {count(len(rv.months), *word)} from {rv.months[0]} to {rv.months[-1]}; "
             f"figures below are for {month}."
         )
+    elif rv.has_months:
+        parts.append(f"Figures for {month}.")
     current = rv.values.get(month, {})
     with_data = {k: v for k, v in current.items() if v is not None}
     total = sum(with_data.values())
@@ -188,14 +199,16 @@ def describe_prepared(
         ranked = sorted(with_data.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
         items = []
         for k, v in ranked:
-            share = f", {v / total:.0%} of the map total" if total > 0 and spec.metric != "share" else ""
+            share = f", {v / total:.0%} of the map total" if total > 0 and spec.metric in ADDITIVE_METRICS else ""
             items.append(f"{names.get(k, k)} ({k}) {format_value(v, spec.metric)}{share}")
+        has = "has" if len(with_data) == 1 else "have"
+        total_text = f"; map total {format_value(total, spec.metric)}" if spec.metric in ADDITIVE_METRICS else ""
         parts.append(
-            f"{len(with_data)} of {len(names)} regions have data ({n_none} without, drawn grey and dashed); "
-            f"map total {format_value(total, spec.metric)}. Highest: " + "; ".join(items) + "."
+            f"{len(with_data)} of {count(len(names), 'region')} {has} data ({n_none} without, drawn grey and dashed)"
+            f"{total_text}. Highest: " + "; ".join(items) + "."
         )
     else:
-        parts.append(f"None of the {len(names)} regions has data.")
+        parts.append(f"None of the {count(len(names), 'region')} has data.")
     if fac.records:
         colour = "operator" if spec.marker_colour == "operator" else "status"
         biggest = [
