@@ -294,14 +294,15 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
 @main.command()
 @click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--url", default=None, help="Where the page will be published (http(s) or relative); default: the file name.")
-@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True)
+@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True,
+              help="The most the box takes before the page reports its own height.")
 @click.option("--title", default="Bitcoin mining map", show_default=True, help="The iframe's accessible title.")
 @_fail_on_library_errors
 def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
-    """Print a responsive iframe snippet that embeds PAGE in an article."""
-    from capacitymap.export import embed_snippet
+    """Print a responsive snippet that embeds PAGE in an article: it grows to the page's own height."""
+    from capacitymap.export.embed import responsive_embed
 
-    click.echo(embed_snippet(url or page.name, height_px=height_px, title=title))
+    click.echo(responsive_embed(url or page.name, height_px=height_px, title=title))
 
 
 @main.command()

@@ -103,6 +103,7 @@ body { min-height: 100%; display: flex; flex-direction: column; background: #fff
   .cm-subtitle { font-size: 0.82rem; }
   .cm-foot { max-height: 24vh; }
 }
+html.cm-embedded { height: auto; overflow: hidden; }
 html.cm-embedded body { min-height: 0; }
 html.cm-embedded .cm-main, html.cm-embedded .cm-map { min-height: 0; }
 html.cm-embedded .cm-map { height: clamp(300px, 62vw, 620px); flex: 1 1 auto; }

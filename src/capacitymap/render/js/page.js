@@ -478,7 +478,7 @@ function capacitymapPage(cfg, geo) {
   c.setAttribute("aria-describedby", "cm-alt");
   function postHeight() {
     if (!embedded || !window.parent) { return; }
-    window.parent.postMessage({"capacitymap-height": Math.ceil(doc.documentElement.getBoundingClientRect().height)}, "*");
+    window.parent.postMessage({"capacitymap-height": Math.ceil(doc.body.getBoundingClientRect().height)}, "*");
   }
   if (typeof ResizeObserver === "function") {
     new ResizeObserver(function () { map.invalidateSize(); }).observe(c);
