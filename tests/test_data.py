@@ -5,6 +5,7 @@ Plain pandas on purpose: these tests check the files themselves, not the library
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 README = DATA / "README.md"
 FACILITIES = DATA / "facilities" / "north_america.csv"
 PLACES = DATA / "facilities" / "north_america_places.csv"
+REGION_TOTALS = DATA / "facilities" / "region_totals.csv"
+OPERATOR_TOTALS = DATA / "facilities" / "operator_totals.csv"
+RECONCILE = DATA / "scripts" / "reconcile_minermag.py"
 COUNTRIES = DATA / "hashrate" / "mining_countries.csv"
 PROVINCES = DATA / "hashrate" / "mining_provinces_china.csv"
 PROVINCES_REVISED = DATA / "hashrate" / "mining_provinces_china_revised.csv"
@@ -33,6 +37,8 @@ HEADERS = {
     US_STATES: "Date,State,US hashrate by state,source_url",
     FOUNDRY: "month,pool,country,region,share_%,share_of,source_url",
     FACILITIES: FACILITY_HEADER,
+    REGION_TOTALS: "region,country,capacity_mw,as_of,source_url,notes",
+    OPERATOR_TOTALS: "operator,scope,country,capacity_mw,as_of,meaning,source_url,notes",
 }
 STATUSES = {"operational", "under_construction", "planned", "curtailed", "closed"}
 AS_OF = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -117,7 +123,24 @@ def test_vocabularies(facilities: pd.DataFrame) -> None:
     assert set(facilities["history"]) == {"true", "false"}
     assert set(facilities["location_precision"]) <= {"city", "county", "region"}
     capacity = facilities["capacity_mw"].astype(float)
-    assert (capacity > 0).all() and (capacity < 5000).all()
+    assert (capacity >= 0).all() and (capacity < 5000).all()
+
+
+def test_zero_mw_only_where_a_source_says_mining_stopped(facilities: pd.DataFrame) -> None:
+    zero = facilities[facilities["capacity_mw"].astype(float) == 0]
+    assert not zero.empty
+    assert set(zero["status"]) == {"operational"}
+    assert zero["notes"].str.startswith("0 MW").all()
+    # a zero ends an earlier figure of the same site and status, so it is never the site's first row
+    for _, row in zero.iterrows():
+        same = facilities[(facilities["operator"] == row["operator"]) & (facilities["site"] == row["site"])
+                          & (facilities["status"] == row["status"])]
+        earlier = same[same["as_of"] < row["as_of"]]
+        assert (earlier["capacity_mw"].astype(float) > 0).any(), row["facility_id"]
+
+
+def test_no_two_rows_of_a_site_on_one_date(facilities: pd.DataFrame) -> None:
+    assert not facilities.duplicated(["operator", "site", "status", "as_of"]).any()
 
 
 def test_coordinates_follow_location_precision(facilities: pd.DataFrame) -> None:
@@ -195,9 +218,55 @@ def test_operational_by_region_matches_readme(current: pd.DataFrame) -> None:
     text = " ".join(readme().split())
     m = re.search(r"Current operational MW by state/province: ((?:[A-Z]{2} [\d.]+,? )+)", text)
     assert m
-    stated = {k: float(v) for k, v in re.findall(r"([A-Z]{2}) ([\d.]+)", m.group(1))}
+    stated = {k: float(v) for k, v in re.findall(r"([A-Z]{2}) (\d+(?:\.\d+)?)", m.group(1))}
     op = current[current["status"] == "operational"].groupby("region")["mw"].sum()
     assert stated == pytest.approx(op.to_dict())
+
+
+def _reconcile_module():
+    spec = importlib.util.spec_from_file_location("reconcile_minermag", RECONCILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_reconciliation_table_matches_readme() -> None:
+    table = _reconcile_module().reconcile(DATA)
+    rows = re.findall(
+        r"^\| (end-2023|2025) \| ([\d-]+) \| ([A-Z+]+) \| (\d+) \| ([\d.]+) \| ([\d.]+|n/a) \| (\d+%|n/a) \|$",
+        readme(), flags=re.M,
+    )
+    assert len(rows) == len(table) == 8
+    for (edition, date_, scope, sites, ours, theirs, ratio), (_, row) in zip(rows, table.iterrows()):
+        assert (edition, date_, scope) == (row["edition"], row["date"], row["scope"])
+        assert int(sites) == row["sites"]
+        assert float(ours) == pytest.approx(row["ours_mw"], abs=0.05)
+        if theirs == "n/a":
+            assert pd.isna(row["minermag_mw"]) and ratio == "n/a"
+        else:
+            assert float(theirs) == row["minermag_mw"]
+            assert ratio == f"{row['ratio']:.0%}"
+
+
+def test_reconciliation_reads_history_as_of_each_edition(facilities: pd.DataFrame) -> None:
+    module = _reconcile_module()
+    end_2023 = module.operational_at(facilities, "2023-12-31").set_index("site")["mw"]
+    spring_2025 = module.operational_at(facilities, "2025-03-31").set_index("site")["mw"]
+    # Drumheller: 18.7 MW (2018) counts at end-2023; the Mar-2024 closure (0 MW) at 2025
+    assert end_2023["Drumheller"] == 18.7 and spring_2025["Drumheller"] == 0
+    # a year-only row ("2024") is after 2023-12-31 but before 2025-03-31
+    assert "Lake Mariner" not in end_2023 and spring_2025["Lake Mariner"] == 195
+    # Riot Corsicana's 400 MW (Jan 2025) counts only in the 2025 edition
+    assert "Corsicana Facility (Navarro County)" not in end_2023
+    assert spring_2025["Corsicana Facility (Navarro County)"] == 400
+    # operational only: planned and under-construction figures never count
+    assert set(module.operational_at(facilities, "2025-03-31")["status"]) == {"operational"}
+
+
+def test_minermag_totals_are_in_region_totals() -> None:
+    totals = read_text_csv(REGION_TOTALS)
+    minermag = totals[totals["notes"].str.contains("TheMinerMag") & (totals["region"] == "TOTAL")]
+    assert set(zip(minermag["as_of"], minermag["capacity_mw"])) >= {("2023-12-31", "5420"), ("2025-03", "7400")}
 
 
 # --- CCAF-format hashrate files ---------------------------------------------------------------

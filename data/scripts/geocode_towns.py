@@ -44,6 +44,7 @@ COUNTY_SITES = {
     ("Hut 8", "Culberson County site"): "Culberson County",
     ("Cipher Mining", "Black Pearl (Winkler County)"): "Winkler County",
     ("MARA Holdings", "Hansford County wind-powered site"): "Hansford County",
+    ("Hut 8", "Cedarvale site (Ward County, for Celsius)"): "Ward County",
 }
 # Towns under 500 people (not in cities500): (country, region, town) -> county.
 TOWN_COUNTY = {
@@ -58,6 +59,7 @@ COUNTY_SEATS = {
     ("US", "TX", "Culberson County"): ("Van Horn", "109"),
     ("US", "TX", "Winkler County"): ("Kermit", "495"),
     ("US", "TX", "Hansford County"): ("Spearman", "195"),
+    ("US", "TX", "Ward County"): ("Monahans", "475"),
     ("US", "NC", "Cherokee County"): ("Murphy", "039"),
     ("US", "NY", "Yates County"): ("Penn Yan", "123"),
     ("US", "PA", "Venango County"): ("Franklin", "121"),
