@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
+from capacitymap.errors import BoundaryError, CapacityMapError
 from capacitymap.render import (
     PRESETS,
     BBox,
@@ -26,12 +27,11 @@ from capacitymap.render import (
     MapSpecError,
     build_map,
     classify,
-    deterministic_ids,
     describe,
+    deterministic_ids,
     format_value,
     render_html,
 )
-from capacitymap.errors import BoundaryError, CapacityMapError
 from capacitymap.render.classify import NO_DATA_COLOUR, OKABE_ITO, category_colours
 from capacitymap.render.escape import safe_url, script_json
 from capacitymap.render.geometry import select_regions, web_geometry

@@ -219,7 +219,8 @@ def map_files(
 ) -> MadeMap:
     """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
     hashrate map with the facilities as markers. ``by_month`` gives the capacity map a monthly slider
-    (the state as of each month in which a figure is dated)."""
+    (the state as of each month in which a figure is dated).
+    """
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level

@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -136,7 +136,7 @@ def check_self_contained(template: str) -> None:
     _refuse_external(template)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sri(asset: VendoredAsset) -> str:
     data = _read(asset.path, asset.sha256)
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
@@ -250,7 +250,7 @@ def _read(asset_path: str, sha256: str) -> bytes:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _js(asset: VendoredAsset) -> str:
     text = _read(asset.path, asset.sha256).decode("utf-8")
     text = _SOURCE_MAP.sub("", text)
@@ -258,7 +258,7 @@ def _js(asset: VendoredAsset) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE).replace("<!--", "<\\!--")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _css(asset: VendoredAsset) -> str:
     text = _read(asset.path, asset.sha256).decode("utf-8")
     text = _SOURCE_MAP.sub("", text)
@@ -275,7 +275,7 @@ def _css(asset: VendoredAsset) -> str:
     return re.sub(r"</(style)", r"<\\/\1", _CSS_URL.sub(to_data_uri, text), flags=re.IGNORECASE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data_uri(rel_path: str) -> str:
     files = _files_by_path()
     if rel_path not in files:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 
-from capacitymap.render.classify import NO_DATA_COLOUR, Classes, category_colours, classify, format_value
+from capacitymap.render.classify import NO_DATA_COLOUR, Classes, category_colours, classify
 from capacitymap.render.data import Facilities, RegionValues, csv_data_uri, prepare_facilities, prepare_values
 from capacitymap.render.describe import (
     METRIC_LABELS,
@@ -58,9 +58,11 @@ class BuiltMap:
 
     @property
     def title(self) -> str:
+        """The map's title (the spec's, or the default that says what the map shows)."""
         return self.spec.title
 
     def html(self, *, assets: Assets | None = None) -> str:
+        """The page text (see :func:`render_html`)."""
         return render_html(self, assets=assets)
 
 

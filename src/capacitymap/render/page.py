@@ -7,9 +7,8 @@ Everything here is static HTML built in Python; every text from data or the spec
 from __future__ import annotations
 
 import math
-
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -213,7 +212,7 @@ def js_dir() -> Path:
     return Path(__file__).resolve().parent / "js"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _script(name: str) -> str:
     text = (js_dir() / name).read_text(encoding="utf-8")
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE).replace("<!--", "<\\!--")
