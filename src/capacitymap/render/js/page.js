@@ -154,14 +154,18 @@ function capacitymapPage(cfg, geo) {
     if (r.hollow) { text += " \u00b7 " + (cfg.statusLabels[r.status] || r.status); }
     return el("span", null, text);
   }
+  // past a few thousand sites, circles go on one canvas (SVG would slow every pan and zoom)
+  var canvas = (facilities.length + pipeline.length > 3000) ? L.canvas({padding: 0.3}) : null;
   function makeMarkers(list, hollow, cls) {
     return list.map(function (r, i) {
       r.hollow = hollow;
       var colour = colourOf(r);
-      var m = L.circleMarker([r.lat, r.lon], hollow
+      var opts = hollow
         ? {radius: radius(sizeOf(r, state.step)), color: colour, weight: 1.6, fill: true, fillOpacity: 0, dashArray: "3 2"}
         : {radius: radius(sizeOf(r, state.step)), fillColor: colour, color: "#ffffff", weight: 0.8, opacity: 0.9,
-           fillOpacity: 0.82});
+           fillOpacity: 0.82};
+      if (canvas) { opts.renderer = canvas; }
+      var m = L.circleMarker([r.lat, r.lon], opts);
       m.cmRecord = r;
       m.bindPopup(function () { return facilityPopup(r); }, {maxWidth: 260, autoPanPadding: [12, 12]});
       m.bindTooltip(function () { return facilityTip(r); }, {direction: "auto", className: "cm-fac-tip"});
