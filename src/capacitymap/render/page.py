@@ -81,9 +81,9 @@ body { min-height: 100%; display: flex; flex-direction: column; background: #fff
   text-overflow: ellipsis; cursor: pointer; }
 .cm-check input { width: 16px; height: 16px; margin: 0 6px 0 0; flex: 0 0 auto; }
 .cm-month { font-weight: 600; }
-.cm-tip, .cm-fac-tip { max-width: 260px; white-space: normal; }
+.cm-tip, .cm-fac-tip { width: max-content; max-width: 260px; white-space: normal; }
 .cm-tip-title { font-weight: 700; margin-bottom: 2px; }
-.cm-label { color: #555; }
+.cm-tip-key { color: #555; }
 .cm-popup .cm-row { overflow-wrap: anywhere; }
 .leaflet-control-layers-toggle { width: 36px; height: 36px; }
 .leaflet-control-attribution { max-width: 60vw; white-space: normal; line-height: 1.3; }

@@ -42,8 +42,8 @@ function capacitymapPage(cfg, geo) {
   }
   function row(parent, label, text) {
     var p = el("div", "cm-row");
-    p.appendChild(el("span", "cm-label", label + ": "));
-    p.appendChild(el("span", "cm-value", text));
+    p.appendChild(el("span", "cm-tip-key", label + ": "));
+    p.appendChild(el("span", "cm-tip-val", text));
     parent.appendChild(p);
     return p;
   }
