@@ -88,6 +88,11 @@ def test_demo_page_layout(open_map, pages, name: str, width: int, height: int) -
     assert legend is not None and legend["y"] < height and legend["x"] >= 0 and legend["x"] + legend["width"] <= width
     assert page.locator(".cm-legend .cm-swatch").first.is_visible()  # open, no tap needed
 
+    texts = page.evaluate("() => [...document.querySelectorAll('.cm-sizes svg text')].map(t => {"
+                          " const r = t.getBoundingClientRect(); return {name: t.textContent, left: r.left, top: r.top,"
+                          " right: r.right, bottom: r.bottom}; })")
+    assert _overlaps(texts) == []  # the size key's labels never overlap each other
+
     map_box = page.locator("#cm-map").bounding_box()
     assert map_box["height"] >= height / 2 - 1 and map_box["y"] < height / 2
     assert page.evaluate("document.documentElement.scrollWidth") <= width
