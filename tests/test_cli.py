@@ -203,4 +203,4 @@ def test_aggregate_points_to_csv(tmp_path: Path) -> None:
 def test_demo_writes_the_default_maps(tmp_path: Path) -> None:
     result = run("demo", "--out", tmp_path, "--no-stills")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["china.html", "north-america.html", "world.html"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == ["china.html", "north-america.html", "world.html"]

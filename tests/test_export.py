@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
-from html.parser import HTMLParser
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 import geopandas as gpd
 import pandas as pd
@@ -243,3 +243,111 @@ def test_north_america_on_the_shipped_layer() -> None:
     assert _png_size(png) == (800, 500)
     texts = _svg_texts(render_static(spec, regions=admin1, values=values, facilities=_facilities(), fmt="svg"))
     assert "Capacity" in texts and "Boundaries: Natural Earth" in texts
+
+
+# -- stills fit for print: no two texts overlap, whatever the sizes and the words ------------------
+
+def _text_boxes(fig) -> list[tuple[str, object]]:  # noqa: ANN001
+    """Every visible text's box in pixels, and every size-key circle's (centre ± radius, where the marker is drawn)."""
+    from matplotlib.transforms import Bbox
+
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    texts = [*fig.texts]
+    for legend in fig.legends:
+        texts += [legend.get_title(), *legend.get_texts()]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in texts if t.get_visible() and t.get_text().strip()]
+    for legend in fig.legends:
+        for handle in legend.legend_handles:
+            if hasattr(handle, "get_markersize") and handle.get_marker() not in (None, "None", "none", ""):
+                points = handle.get_transform().transform(handle.get_xydata())
+                every = handle.get_markevery()
+                centres = points[every] if every is not None else points
+                r = handle.get_markersize() / 2 * fig.dpi / 72
+                for x, y in centres:
+                    boxes.append(("marker", Bbox.from_extents(x - r, y - r, x + r, y + r)))
+    return boxes
+
+
+def _overlapping(fig) -> list[tuple[str, str]]:  # noqa: ANN001
+    boxes = _text_boxes(fig)
+    out = []
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            if a == "marker" and b == "marker":
+                continue
+            if ba.x0 < bb.x1 - 0.5 and bb.x0 < ba.x1 - 0.5 and ba.y0 < bb.y1 - 0.5 and bb.y0 < ba.y1 - 0.5:
+                out.append((a[:40], b[:40]))
+    return out
+
+
+def _outside(fig) -> list[str]:  # noqa: ANN001
+    w, h = fig.bbox.width, fig.bbox.height
+    return [t[:40] for t, b in _text_boxes(fig) if b.x0 < -0.5 or b.y0 < -0.5 or b.x1 > w + 0.5 or b.y1 > h + 0.5]
+
+
+def _many_operators() -> gpd.GeoDataFrame:
+    n = 14
+    return gpd.GeoDataFrame(
+        {"operator": [f"Operator number {i} with a long legal name Inc." for i in range(n)], "site": [f"s{i}" for i in range(n)],
+         "capacity_mw": [10.0 * (i + 1) ** 2 for i in range(n)], "status": ["operational"] * n, "as_of": ["2024"] * n,
+         "source_url": [None] * n, "iso_3166_2": ["US-TX"] * n},
+        geometry=gpd.points_from_xy([-100 + i * 0.1 for i in range(n)], [30] * n), crs=4326,
+    )
+
+
+LONG = ("Operational bitcoin mining power capacity of public miners, by state and province, with every site "
+        "a public company reported in its filings")
+LONG_CREDIT = ("Data: company reports, SEC filings, TheMinerMag, Cambridge Centre for Alternative Finance (CCAF), "
+               "https://www.example.org/a/very/long/path/to/the/dataset/that/does/not/break/anywhere.csv")
+
+
+@pytest.mark.parametrize(("w", "h", "dpi"), [(1200, 800, 150), (800, 500, 150), (1600, 1000, 96), (400, 400, 300), (600, 900, 150)])
+@pytest.mark.parametrize("case", ["hostile", "long", "many operators", "status"])
+def test_no_two_texts_overlap_and_all_stay_inside(w: int, h: int, dpi: int, case: str) -> None:
+    from capacitymap.export.static import build_still_figure
+
+    spec = {
+        "hostile": SPEC,
+        "long": MapSpec(preset=BBox(-110, 24, -70, 48), title=LONG, subtitle=LONG, credit=LONG_CREDIT),
+        "many operators": MapSpec(preset=BBox(-110, 24, -70, 48), title=LONG, credit=LONG_CREDIT),
+        "status": MapSpec(preset=BBox(-110, 24, -70, 48), title="t", marker_colour="status", credit=LONG_CREDIT),
+    }[case]
+    facilities = _many_operators() if case == "many operators" else _facilities()
+    fig = build_still_figure(spec, regions=_regions(), values=_values(), facilities=facilities, width_px=w, height_px=h, dpi=dpi)
+    assert _overlapping(fig) == []
+    assert _outside(fig) == []
+
+
+def test_a_long_credit_wraps_beside_the_attribution() -> None:
+    from capacitymap.export.static import build_still_figure
+
+    spec = MapSpec(preset=BBox(-110, 24, -70, 48), title="t", credit=LONG_CREDIT)
+    fig = build_still_figure(spec, regions=_regions(), values=_values(), facilities=None)
+    credit = next(t for t in fig.texts if t.get_text().startswith("Data:"))
+    assert credit.get_text().count("\n") >= 1  # wrapped, not run into "Boundaries: Natural Earth"
+    assert credit.get_text().replace("-\n", "").replace("\n", " ") == LONG_CREDIT
+    assert _overlapping(fig) == []
+
+
+def test_web_only_wording_is_not_printed() -> None:
+    spec = MapSpec(preset=BBox(-110, 24, -70, 48), title="t",
+                   credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)")
+    texts = _svg_texts(render_static(spec, regions=_regions(), values=_values(), facilities=_facilities(), fmt="svg"))
+    assert "Data: company reports, SEC filings, TheMinerMag" in texts
+    assert not any("source link" in t for t in texts)
+
+
+@pytest.mark.integration
+def test_the_demo_stills_have_no_overlapping_text() -> None:
+    from capacitymap.demo import demo_maps
+    from capacitymap.export.static import build_still_figure
+    from capacitymap.maps import _with_note
+
+    for item in demo_maps():
+        spec = _with_note(item.spec, item.layers)
+        for w, h, dpi in ((1200, 800, 150), (800, 500, 150)):
+            fig = build_still_figure(spec, regions=item.layers.regions, values=item.layers.values,
+                                     facilities=item.layers.facilities, width_px=w, height_px=h, dpi=dpi)
+            assert _overlapping(fig) == [], (item.name, w, h)
+            assert _outside(fig) == [], (item.name, w, h)

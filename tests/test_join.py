@@ -176,3 +176,78 @@ def test_capacity_by_month_is_the_state_as_of_each_month(admin1: gpd.GeoDataFram
     }
     # The last month is the current map.
     assert summarize(mapped.facilities, by="region").set_index("iso_3166_2")["capacity_mw"].to_dict() == {"US-TX": 700.0, "CA-QC": 96.0}
+
+
+# -- coordinates settle region text the gazetteer does not know (issue 14) ---------------------------
+
+UNKNOWN_TEXT_CSV = (
+    "operator,site,state,latitude,longitude,capacity_mw,status\n"
+    "Op,Known,Tex.,30.0,-98.0,100,operational\n"          # AP abbreviation: known, no warning
+    "Op,Settled,Texass,30.5,-97.5,200,operational\n"      # unknown text, coordinates in Texas: kept, warned
+    "Op,NoPoint,Texass,,,300,operational\n"               # unknown text, no coordinates: rejected with a suggestion
+    "Op,AtSea,Texass,0.0,-30.0,400,operational\n"         # unknown text, coordinates in no region: rejected
+)
+
+
+def _read_unknown_text(tmp_path, gazetteer: Gazetteer, today):  # noqa: ANN001, ANN202
+    from capacitymap import io
+
+    path = tmp_path / "sites.csv"
+    path.write_text(UNKNOWN_TEXT_CSV, encoding="utf-8")
+    return path, io.read_facilities(path, gazetteer=gazetteer, today=today, skip_invalid=True)
+
+
+def test_unknown_region_text_without_coordinates_is_rejected_by_the_reader(tmp_path, gazetteer: Gazetteer, today) -> None:  # noqa: ANN001
+    path, records = _read_unknown_text(tmp_path, gazetteer, today)
+    assert records.rejected["line"].tolist() == [4]
+    assert [str(p) for p in records.problems] == [
+        f"{path}:4:state: unknown region: 'Texass'; did you mean 'Texas (US-TX)'? Run 'capacitymap regions' to list the known codes."
+    ]
+    assert [c if isinstance(c, str) else None for c in records.frame["region_code"]] == ["US-TX", None, None]
+
+
+def test_coordinates_settle_unknown_region_text_with_a_warning(tmp_path, gazetteer: Gazetteer, admin1: gpd.GeoDataFrame, today) -> None:  # noqa: ANN001
+    path, records = _read_unknown_text(tmp_path, gazetteer, today)
+    result = assign_regions(records.frame, admin1)
+    placed = result.facilities.set_index("site")
+    assert placed.loc[["Known", "Settled"], "iso_3166_2"].tolist() == ["US-TX", "US-TX"]
+    assert placed.loc["Settled", "country"] == "US"
+    assert placed.loc["Settled", "region"] == "Texass"  # the text as written is kept
+    assert "region_unresolved" not in result.facilities and "region_column" not in result.facilities
+    assert [str(w) for w in result.warnings] == [
+        f"{path}:3:state: warning: unknown region: 'Texass'; did you mean 'Texas (US-TX)'? Run 'capacitymap regions' to list the "
+        "known codes. The coordinates (30.5, -97.5) place the facility in US-TX (Texas), where it is kept; correct the region text or leave it empty"
+    ]
+    # In no region, the coordinates settle nothing: the row is rejected with the text's suggestion as well.
+    at_sea = list(result.problems)
+    assert placed.index[at_sea].tolist() == ["AtSea"]
+    messages = [(p.column, p.message) for p in result.problems[at_sea[0]]]
+    assert messages[0][0] == "latitude" and "fall in no covered region" in messages[0][1]
+    assert messages[1][0] == "state" and messages[1][1].startswith("unknown region: 'Texass'; did you mean 'Texas (US-TX)'?")
+    assert messages[1][1].endswith("The coordinates (0, -30) do not settle it: they fall in no covered region.")
+
+
+def test_strict_makes_settled_unknown_text_an_error(tmp_path, gazetteer: Gazetteer, admin1: gpd.GeoDataFrame, today) -> None:  # noqa: ANN001
+    path, records = _read_unknown_text(tmp_path, gazetteer, today)
+    result = assign_regions(records.frame, admin1, strict=True)
+    assert result.warnings == []
+    rows = {records.frame.loc[i, "site"]: [str(p) for p in ps] for i, ps in result.problems.items()}
+    assert sorted(rows) == ["AtSea", "Settled"]
+    assert rows["Settled"] == [
+        f"{path}:3:state: unknown region: 'Texass'; did you mean 'Texas (US-TX)'? Run 'capacitymap regions' to list the "
+        "known codes. The coordinates (30.5, -97.5) place the facility in US-TX (Texas), where it is kept; correct the region text or leave it empty"
+    ]
+
+
+def test_validate_reports_the_settled_text_as_a_warning_and_strict_as_a_problem(tmp_path, today) -> None:  # noqa: ANN001
+    from capacitymap import api
+
+    path = tmp_path / "sites.csv"
+    path.write_text("operator,site,state,latitude,longitude,capacity_mw,status\n"
+                    "Op,A,Calif.,36.7,-119.7,10,operational\nOp,B,Texass,31.0,-99.0,10,operational\n", encoding="utf-8")
+    report = api.validate([path], today=today)
+    assert report.problems == []
+    assert [(w.line, w.column) for w in report.warnings] == [(3, "state")]
+    assert "place the facility in US-TX (Texas)" in report.warnings[0].message
+    strict = api.validate([path], strict=True, today=today)
+    assert [(p.line, p.column) for p in strict.problems] == [(3, "state")]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from capacitymap.errors import AmbiguousRegionError, UnknownRegionError
-from capacitymap.regions import Gazetteer, _chinese_short_forms, default_gazetteer, normalize_name
+from capacitymap.regions import (
+    AP_ABBREVIATIONS,
+    Gazetteer,
+    _chinese_short_forms,
+    default_gazetteer,
+    normalize_name,
+    strip_designators,
+)
 
 
 @pytest.mark.parametrize(
@@ -166,3 +175,128 @@ def test_real_layer_georgia_ambiguity() -> None:
 def test_a_primary_name_beats_another_regions_alternate(text: str, code: str) -> None:
     # Natural Earth lists "Shanxi" among Shaanxi's alternates; CCAF's "Shanxi" is CN-SX.
     assert default_gazetteer().region(text, country="CN").code == code
+
+
+# -- what people and geolocation databases write (issue 14) -----------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Møre og Romsdal", "more og romsdal"), ("Höfuðborgarsvæði", "hofudborgarsvaedi"), ("K'akheti", "kakheti"),
+     ("Arkhangel’skaya oblast'", "arkhangelskaya oblast"), ("Dalarnas län [SE-20]", "dalarnas lan se 20"),
+     ("Khorāsān-e Raẕavī", "khorasan e razavi")],
+)
+def test_normalize_name_folds_letters_and_apostrophes(text: str, folded: str) -> None:
+    assert normalize_name(text) == folded
+
+
+@pytest.mark.parametrize(
+    ("text", "bare"),
+    [("Khakasiya, Respublika", "khakasiya"), ("Republic of Tatarstan", "tatarstan"), ("Almaty oblysy", "almaty"),
+     ("Sverdlovskaya oblast'", "sverdlovskaya"), ("Krasnodar Krai", "krasnodar"), ("Altayskiy kray", "altayskiy"),
+     ("Yamalo-Nenetskiy avtonomnyy okrug", "yamalo nenetskiy"), ("Yevreyskaya avtonomnaya oblast'", "yevreyskaya"),
+     ("Dalarnas län", "dalarnas"), ("Wilayah Persekutuan Putrajaya", "putrajaya"), ("Republic", "republic"),
+     ("Texas", "texas"), ("Oblasti Hill", "hill")],
+)
+def test_strip_designators(text: str, bare: str) -> None:
+    assert strip_designators(normalize_name(text)) == bare
+
+
+def test_designator_forms_resolve_on_a_small_gazetteer(gazetteer: Gazetteer) -> None:
+    # The synthetic layer knows only "Inner Mongol"/"Nei Mongol": designators around it are generic.
+    assert gazetteer.region("Nei Mongol Zizhiqu").code == "CN-NM"
+    assert gazetteer.region("Inner Mongol Autonomous Region").code == "CN-NM"
+    assert gazetteer.region("State of Texas").code == "US-TX"
+    with pytest.raises(UnknownRegionError):
+        gazetteer.region("Autonomous Region")
+
+
+@pytest.mark.parametrize("text", ["Tex.", "Tex", "tex."])
+def test_ap_abbreviation_on_a_small_gazetteer(gazetteer: Gazetteer, text: str) -> None:
+    assert gazetteer.region(text).code == "US-TX"
+    assert gazetteer.region("La.", country="US").code == "US-LA"
+    with pytest.raises(UnknownRegionError):
+        gazetteer.region("Tex.", country="CA")  # AP's list is for US states only
+
+
+def test_suggestions_rank_by_whole_word_similarity(gazetteer: Gazetteer) -> None:
+    with pytest.raises(UnknownRegionError) as err:
+        gazetteer.region("Lousiana")
+    assert err.value.candidates[0] == "Louisiana (US-LA)"
+    assert gazetteer.suggest("Quebek", country="US") == []  # only the stated country's regions are offered
+    assert gazetteer.suggest("Quebek", country="CA") == ["Québec (CA-QC)"]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("text", "country", "code"),
+    [("Khakasiya, Respublika", "RU", "RU-KK"), ("Sankt-Peterburg", "RU", "RU-SPE"), ("Saha, Respublika", "RU", "RU-SA"),
+     ("Vologodskaya oblast'", "RU", "RU-VLG"), ("Arkhangel'skaya oblast'", "RU", "RU-ARK"), ("Moskva", "RU", "RU-MOW"),
+     ("Moskovskaya oblast'", "RU", "RU-MOS"), ("Moscow Oblast", "RU", "RU-MOS"), ("Moscow", "RU", "RU-MOW"),
+     ("Yamalo-Nenetskiy avtonomnyy okrug", "RU", "RU-YAN"), ("Zabaykal'skiy kray", "RU", "RU-ZAB"),
+     ("Tatarstan Republic", "RU", "RU-TA"), ("Republic of Khakasiya", "RU", "RU-KK"), ("Sverdlovsk Oblast", "RU", "RU-SVE"),
+     ("Krasnodar Krai", "RU", "RU-KDA"), ("Республика Татарстан", "RU", "RU-TA"),
+     ("Almaty oblysy", "KZ", "KZ-19"), ("Almaty", "KZ", "KZ-75"), ("Almaty Oblast", "KZ", "KZ-19"),
+     ("Ongtustik Qazaqstan oblysy", "KZ", "KZ-61"), ("Türkistan oblysy", "KZ", "KZ-61"), ("Batys Qazaqstan oblysy", "KZ", "KZ-27"),
+     ("Terengganu", "MY", "MY-11"), ("Wilayah Persekutuan Kuala Lumpur", "MY", "MY-14"),
+     ("Khorasan-e Razavi", "IR", "IR-09"), ("Azarbayjan-e Sharqi", "IR", "IR-03"), ("Sistan va Baluchestan", "IR", "IR-11"),
+     ("Veracruz de Ignacio de la Llave", "MX", "MX-VER"), ("Coahuila de Zaragoza", "MX", "MX-COA"), ("Ciudad de Mexico", "MX", "MX-CMX"),
+     ("Dalarnas lan", "SE", "SE-W"), ("Västra Götalands län", "SE", "SE-O"), ("More og Romsdal", "NO", "NO-15"),
+     ("Sor-Trondelag", "NO", "NO-16"), ("Hofudborgarsvaedi", "IS", "IS-1"), ("K'akheti", "GE", "GE-KA"),
+     ("Rach'a-Lechkhumi-Kvemo Svaneti", "GE", "GE-RL"), ("Nouvelle-Écosse", "CA", "CA-NS"), ("Colombie-Britannique", "CA", "CA-BC"),
+     ("Adis Abeba", "ET", "ET-AA"), ("Téhéran", "IR", "IR-23")],
+)
+def test_real_layer_resolves_iso_names_and_database_forms(text: str, country: str, code: str) -> None:
+    assert default_gazetteer().region(text, country=country).code == code
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("abbreviation", sorted(AP_ABBREVIATIONS))
+def test_real_layer_resolves_every_ap_abbreviation(abbreviation: str) -> None:
+    assert default_gazetteer().region(abbreviation).code == AP_ABBREVIATIONS[abbreviation]
+    assert default_gazetteer().region(abbreviation, country="US").code == AP_ABBREVIATIONS[abbreviation]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("text", "first"), [("Pensilvania", "Pennsylvania (US-PA)"), ("Misissippi", "Mississippi (US-MS)"),
+                                             ("Sverdlovskya oblast", "Sverdlovsk (RU-SVE)"), ("Kalifornia", "California (US-CA)")])
+def test_real_layer_suggests_the_region_a_misspelling_resembles(text: str, first: str) -> None:
+    country = first.split("(")[1][:2]
+    with pytest.raises(UnknownRegionError, match=rf"did you mean '{re.escape(first)}'") as err:
+        default_gazetteer().region(text, country=country)
+    assert err.value.candidates[0] == first
+    with pytest.raises(UnknownRegionError) as err:
+        default_gazetteer().region(text)
+    assert err.value.candidates[0] == first
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("Beijing", "CN-BJ"), ("Gansu", "CN-GS"), ("Nei Mongol", "CN-NM"), ("Qinghai", "CN-QH"), ("Shanxi", "CN-SX"),
+     ("Sichuan", "CN-SC"), ("Xinjiang", "CN-XJ"), ("Yunnan", "CN-YN"), ("Inner Mongolia", "CN-NM")],
+)
+def test_real_layer_resolves_ccaf_province_names(text: str, code: str) -> None:
+    assert default_gazetteer().region(text, country="CN").code == code
+
+
+@pytest.mark.integration
+def test_names_benchmark_checks_names_against_the_regions_holding_their_points() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    repo = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("names_benchmark", repo / "benchmarks" / "names.py")
+    names = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(names)
+    frame = pd.read_csv(repo / "tests" / "fixtures" / "messy" / "geolocated_points.csv", keep_default_na=False, na_values=[""])
+    out = names.measure(frame, "Avg Hashrate")
+    # Kota Kinabalu's point is 2 km off Sabah's coast: the join's 25 km rule puts it in Sabah.
+    assert sorted((iso3, name) for iso3, name, *_ in out["right"]) == [
+        ("KAZ", "Almaty"), ("KAZ", "Almaty oblysy"), ("MYS", "Sabah"), ("RUS", "Khakasiya, Respublika"), ("RUS", "Vologodskaya oblast'")]
+    assert [(w[0], w[1], w[2], w[3]) for w in out["wrong"]] == [("GEO", "Guria", "GE-TB", "GE-GU")]  # Tbilisi's coordinates
+    assert [(u[0], u[1], u[2], u[3]) for u in out["unknown"]] == [("USA", "Pensilvania", "US-PA", "Pennsylvania (US-PA)")]
+    assert out["ambiguous"] == []
+    assert out["out_of_scope"] == [("FRA", "Ile-de-France", 1)]
+    assert out["no_name"] == [("USA", "-", 1)]

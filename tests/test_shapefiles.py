@@ -74,7 +74,7 @@ def test_geometries_valid_polygonal_non_empty_in_epsg4326(layer, admin1, admin0)
     assert not frame.geometry.is_empty.any()
     assert set(frame.geom_type) <= {"Polygon", "MultiPolygon"}
     minx, miny, maxx, maxy = frame.total_bounds
-    assert -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90
+    assert minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90
 
 
 @pytest.mark.integration
@@ -475,3 +475,73 @@ def test_web_layers_rebuild_identically_from_the_full_layers(tmp_path):
     for name in ("admin1_web", "admin0_web"):
         for ext in bs.SHAPEFILE_EXTENSIONS:
             assert (tmp_path / f"{name}{ext}").read_bytes() == (SHAPEFILES / f"{name}{ext}").read_bytes(), name + ext
+
+
+# --------------------------------------------------------------------- names (issue 14)
+
+
+def _names_frame(rows):
+    columns = ("iso_3166_2", "iso_a2", "name", "name_alt", "name_local", "postal", "code_hasc")
+    return pd.DataFrame([dict(zip(columns, r, strict=True)) for r in rows])
+
+
+def test_shared_names_finds_a_name_postal_or_hasc_on_two_regions():
+    frame = _names_frame([
+        ("RU-ARK", "RU", "Arkhangel'sk", "Vologodskaya Oblast", "Вологодская область", "VO", "RU.VO"),
+        ("RU-VLG", "RU", "Vologda", "Vologodskaya oblast'", "Вологодская область", "VO", "RU.VO"),
+        ("CA-NB", "CA", "New Brunswick", "Acadia", "", "NB", "CA.NB"),
+        ("CA-NS", "CA", "Nova Scotia", "Acadia", "", "NS", "CA.NS"),
+        ("US-VO", "US", "Elsewhere", "Vologodskaya Oblast", "", "VO", "US.VO"),  # another country: no clash
+    ])
+    assert bs.shared_names(frame) == [
+        "code_hasc 'RU.VO' on RU-ARK, RU-VLG",
+        "name 'vologodskaya oblast' on RU-ARK, RU-VLG",
+        "name 'вологодская область' on RU-ARK, RU-VLG",
+        "postal 'VO' on RU-ARK, RU-VLG",
+    ]  # "Acadia" is listed in SHARED_NAMES_KEPT
+    with pytest.raises(bs.BuildError, match=r"correct in ATTRIBUTE_FIXES .*name 'vologodskaya oblast' on RU-ARK, RU-VLG"):
+        bs.check_names(frame)
+
+
+def test_fix_attributes_overwrites_and_rejects_unknown_codes():
+    frame = _names_frame([("RU-ARK", "RU", "Arkhangel'sk", "Vologodskaya Oblast", "", "VO", "RU.VO")])
+    fixed = bs.fix_attributes(frame, {"RU-ARK": {"name_alt": "Arkhangel'skaya Oblast", "postal": "AR"}})
+    assert fixed.loc[0, ["name_alt", "postal", "code_hasc"]].tolist() == ["Arkhangel'skaya Oblast", "AR", "RU.VO"]
+    assert frame.loc[0, "postal"] == "VO"  # the input is left alone
+    with pytest.raises(bs.BuildError, match=r"ATTRIBUTE_FIXES names codes the layer does not have: \['RU-XXX'\]"):
+        bs.fix_attributes(frame, {"RU-XXX": {"postal": "X"}})
+
+
+def test_repair_garbled_rereads_code_page_437_and_drops_lost_letters():
+    frame = _names_frame([("IR-23", "IR", "Tehran", "Teheran|T‚h‚ran", "", "TH", ""),
+                          ("ET-TI", "ET", "Tigray", "Tegr?|Tigrai|Tigré", "", "", ""),
+                          ("RU-KAM", "RU", "Kamchatka", "", "?????????? ???????", "", ""),
+                          ("IE-D", "IE", "Dublin", "Dún Laoghaire–Rathdown", "", "", "")])
+    assert bs.garbled_names(frame) == ["IR-23 name_alt 'T‚h‚ran'", "ET-TI name_alt 'Tegr?'", "RU-KAM name_local '?????????? ???????'"]
+    repaired = bs.repair_garbled(frame)
+    assert repaired["name_alt"].tolist() == ["Teheran|Téhéran", "Tigrai|Tigré", "", "Dún Laoghaire–Rathdown"]
+    assert repaired["name_local"].tolist() == ["", "", "", ""]
+    assert bs.garbled_names(repaired) == []
+
+
+def test_add_iso_names_from_pycountry_with_official_language_translations():
+    frame = _names_frame([("RU-TA", "RU", "Tatarstan", "", "", "", ""), ("KZ-61", "KZ", "South Kazakhstan", "Chimkent", "", "", ""),
+                          ("SE-W", "SE", "Dalarna", "", "", "", "")])
+    out = bs.add_iso_names(frame)
+    assert out["name_alt"].tolist() == ["Tatarstan, Respublika", "Türkistan oblysy|Ongtüstik Qazaqstan oblysy|Chimkent", "Dalarnas län"]
+    assert out["name_local"].tolist()[0] == "Республика Татарстан"
+
+
+def test_pycountry_names_cuts_bracketed_codes_and_knows_unknown_codes():
+    assert bs.pycountry_names("SE-W", ("sv",)) == ("Dalarnas län", [])
+    assert bs.pycountry_names("XX-99", ()) is None
+
+
+@pytest.mark.integration
+def test_shipped_layer_has_no_shared_or_garbled_names(admin1):
+    frame = admin1.drop(columns="geometry")
+    assert bs.shared_names(frame) == []
+    assert bs.garbled_names(frame) == []
+    ark = frame.set_index("iso_3166_2").loc["RU-ARK"]
+    assert "Vologod" not in ark["name_alt"] and ark["postal"] == "AR"
+    assert frame.set_index("iso_3166_2").loc["RU-KK", "name_alt"].split("|")[0] == "Khakasiya, Respublika"

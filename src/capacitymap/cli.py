@@ -6,37 +6,160 @@ This is the only module that knows click, exit codes and printed text.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import functools
 import json
+import math
+import os
+import re
+import signal
 import sys
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
-from capacitymap.errors import CapacityMapError, DataError
+from capacitymap.errors import CapacityMapError, DataError, OutputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
+#: Problems printed one by one; past these, one summary line per kind of problem.
+MAX_PROBLEMS_SHOWN = 50
+#: A page larger than this is refused (browsers struggle well before 100 MB); CAPACITYMAP_MAX_PAGE_MB raises it.
+MAX_PAGE_MB = 20.0
+
 
 def _fail_on_library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a CapacityMapError into its printed problems and exit code 1."""
+    """Turn a CapacityMapError into its printed problems and exit code 1.
+
+    An output the command line asked for that cannot be written as asked exits 2.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        previous = _exit_cleanly_on_sigterm()
         try:
             return func(*args, **kwargs)
         except DataError as exc:
-            for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            click.echo(f"{len(exc.problems)} problem(s); nothing was written.", err=True)
+            _print_problems(exc.problems)
+            click.echo(f"{len(exc.problems):,} problem(s); nothing was written.", err=True)
             sys.exit(1)
+        except OutputError as exc:
+            click.echo(_clean(f"error: {exc}"), err=True)
+            sys.exit(2)
         except CapacityMapError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_clean(f"error: {exc}"), err=True)
             sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     return wrapper
+
+
+def _exit_cleanly_on_sigterm() -> Any:
+    """SIGTERM unwinds like Ctrl-C (temporary files removed, nothing half-written) and exits 143.
+
+    Returns the handler it replaced (None when it could not be installed, e.g. off the main thread).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):
+        return None
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# --- printing -------------------------------------------------------------------------------------
+
+_CONTROL = {chr(c) for c in [*range(0x00, 0x20), *range(0x7F, 0xA0)]} - {"\n"}
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def _clean(text: str) -> str:
+    """Text safe for a terminal.
+
+    Control characters (escape sequences, carriage returns, bidi overrides from names in the data) are shown
+    as U+FFFD instead of acting on the terminal; line breaks are kept, tabs become spaces.
+    """
+    if not any(ch in _CONTROL or ch in _BIDI for ch in text):
+        return text
+    return "".join(" " if ch == "\t" else "\ufffd" if ch in _CONTROL or ch in _BIDI else ch for ch in text)
+
+
+def _problem_kind(problem: Any) -> tuple[str, str, str]:
+    """Problems of one kind: same file, column and message once quoted values and numbers are set aside."""
+    message = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "'…'", problem.message)
+    message = re.sub(r"\d+(?:[.,]\d+)*", "#", message)
+    return (problem.file, problem.column or "", message)
+
+
+def _problem_lines(problems: list[Any], *, limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:
+    """The first ``limit`` problems one per line, then one line per kind of problem for the rest."""
+    lines = [str(p) for p in problems[:limit]]
+    rest = problems[limit:]
+    if not rest:
+        return lines
+    kinds: dict[tuple[str, str, str], list[Any]] = {}
+    for p in rest:
+        kinds.setdefault(_problem_kind(p), []).append(p)
+    lines.append(f"... and {len(rest):,} more problem(s) of {len(kinds)} kind(s), one line each:")
+    for same in kinds.values():
+        first = same[0]
+        numbers = [p.line for p in same if p.line is not None]
+        where = f" (lines {min(numbers):,}-{max(numbers):,})" if len(numbers) > 1 else ""
+        lines.append(f"  {len(same):,} like {first}{where}")
+    return lines
+
+
+def _print_problems(problems: list[Any], *, err: bool = True) -> None:
+    for line in _problem_lines(list(problems)):
+        click.echo(_clean(line), err=err)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[None]:
+    """Say on stderr what a long step is doing.
+
+    On a terminal once it takes a moment, elsewhere once it has taken a few seconds
+    (CAPACITYMAP_PROGRESS_AFTER seconds, default 3), then every 10 seconds.
+    """
+    tty = sys.stderr.isatty()
+    try:
+        after = float(os.environ.get("CAPACITYMAP_PROGRESS_AFTER", "1" if tty else "3"))
+    except ValueError:
+        after = 3.0
+    every = 1.0 if tty else 10.0
+    done = threading.Event()
+    start = time.monotonic()
+    shown = [False]
+
+    def tick() -> None:
+        wait = after
+        while not done.wait(wait):
+            elapsed = time.monotonic() - start
+            text = f"{label}... {elapsed:,.0f} s"
+            click.echo(("\r" + text) if tty else text, err=True, nl=not tty)
+            shown[0] = True
+            wait = every
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        if shown[0]:
+            click.echo(f"{chr(13) if tty else ''}{label}: done in {time.monotonic() - start:,.1f} s", err=True)
 
 
 def _files_argument(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -54,6 +177,24 @@ def _invalid_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def _check_min_mw(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and (not math.isfinite(value) or value < 0):
+        raise click.BadParameter(f"expected a number of megawatts, zero or more, such as 10, got {value!r}")
+    return value
+
+
+def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A date as YYYY, YYYY-MM or YYYY-MM-DD that exists and is not in the future; returned in ISO form."""
+    if value is None:
+        return None
+    from capacitymap.io.cells import CellError, parse_date
+
+    try:
+        return parse_date(value, today=dt.date.today(), what="a date")
+    except CellError as exc:
+        raise click.BadParameter(f"{exc}; for example 2024-06") from None
+
+
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     from capacitymap.schema import STATUSES
 
@@ -61,11 +202,40 @@ def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--operator", "operators", multiple=True, help="Keep this operator (repeatable; case-insensitive, part of the name is enough)."),
         click.option("--region", "regions", multiple=True, help="Keep this state/province (repeatable; code or name)."),
         click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES), help="Keep this status (repeatable)."),
-        click.option("--min-mw", type=float, default=None, help="Keep sites of at least this many MW."),
-        click.option("--as-of", default=None, metavar="DATE", help="Show the state at this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
+        click.option("--min-mw", type=float, default=None, callback=_check_min_mw, help="Keep sites of at least this many MW."),
+        click.option("--as-of", default=None, metavar="DATE", callback=_check_date, help="Show the state at this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
     ]):
         func = decorator(func)
     return func
+
+
+def _filters_given(filters: dict[str, Any]) -> list[str]:
+    """The facility filter options the user gave, as written on the command line."""
+    names = {"operators": "--operator", "regions": "--region", "statuses": "--status", "min_mw": "--min-mw", "as_of": "--as-of"}
+    return [names[k] for k, v in filters.items() if k in names and v not in (None, (), "")]
+
+
+def _check_options_apply(files: tuple[Path, ...], kind: str | None, *, hashrate_options: list[str], facility_options: list[str]) -> None:
+    """Refuse options that have nothing to act on.
+
+    Hashrate options without a hashrate file, facility options (filters) without a facility file. Judged
+    from each file's header; unreadable files are left to the real read.
+    """
+    from capacitymap import io
+
+    kinds = set(io.kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
+    if None in kinds:
+        return
+    if hashrate_options and "hashrate" not in kinds:
+        raise click.UsageError(
+            f"{', '.join(hashrate_options)} apply to hashrate files, and the input has only facility files; "
+            "leave the option out, or add a pool or CCAF hashrate file"
+        )
+    if facility_options and "facilities" not in kinds:
+        raise click.UsageError(
+            f"{', '.join(facility_options)} apply to facility files, and the input has only hashrate files; "
+            "leave the option out, or add a facility file"
+        )
 
 
 def _filters(operators: tuple[str, ...], regions: tuple[str, ...], statuses: tuple[str, ...], min_mw: float | None, as_of: str | None):  # noqa: ANN202
@@ -74,27 +244,39 @@ def _filters(operators: tuple[str, ...], regions: tuple[str, ...], statuses: tup
     return Filters(operators=operators, regions=regions, statuses=statuses, min_mw=min_mw, as_of=as_of)
 
 
-def _print_problems(problems: list[Any], *, err: bool = True) -> None:
-    for problem in problems:
-        click.echo(str(problem), err=err)
+def _csv(frame: Any) -> str:
+    """CSV for stdout: formula-leading text neutralised; control characters shown harmlessly on a terminal."""
+    from capacitymap.io import frame_to_csv
+
+    text = frame_to_csv(frame)
+    return _clean(text) if sys.stdout.isatty() else text
+
+
+def _csv_file(frame: Any) -> str:
+    from capacitymap.io import frame_to_csv
+
+    return frame_to_csv(frame)
 
 
 def _format_table(frame: Any) -> str:
     shown = frame.copy()
     if "share" in shown:
         shown["share"] = (shown["share"] * 100).map(lambda v: f"{v:.2f}%")
-    return shown.to_string(index=False, na_rep="")
+    return _clean(shown.to_string(index=False, na_rep=""))
 
 
 def _format_reconciliation(rec: Any) -> str:
     lines = [f"read {rec.rows_read} row(s), {rec.mw_read:,.1f} MW; mapped {rec.rows_mapped} row(s), {rec.mw_mapped:,.1f} MW"]
     for r in rec.filtered.itertuples(index=False):
         lines.append(f"  filtered ({r.filter}): {r.rows} row(s), {r.capacity_mw:,.1f} MW")
-    for r in rec.rejected.itertuples(index=False):
+    rejected = list(rec.rejected.itertuples(index=False))
+    for r in rejected[:MAX_PROBLEMS_SHOWN]:
         lines.append(f"  rejected {r.source_file}:{r.line}: {r.reason}")
+    if len(rejected) > MAX_PROBLEMS_SHOWN:
+        lines.append(f"  ... {len(rejected) - MAX_PROBLEMS_SHOWN:,} more rejected row(s) not listed (validate prints them by kind)")
     if len(rec.rejected):
         lines.append(f"  rejected in all: {len(rec.rejected)} row(s), {rec.rejected['capacity_mw'].fillna(0).sum():,.1f} MW")
-    return "\n".join(lines)
+    return _clean("\n".join(lines))
 
 
 def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -128,7 +310,8 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
     """Check FILES and print every problem as FILE:LINE:COLUMN: message. Writes nothing."""
     from capacitymap import api
 
-    report = api.validate(files, kind=kind, strict=strict)  # type: ignore[arg-type]
+    with _progress(f"checking {len(files)} file(s)"):
+        report = api.validate(files, kind=kind, strict=strict)  # type: ignore[arg-type]
     _print_problems(report.warnings, err=False)
     _print_problems(report.notes, err=False)
     if report.problems:
@@ -149,13 +332,14 @@ def summary(files: tuple[Path, ...], by: str, fmt: str, strict: bool, skip_inval
     """Total MW of facility FILES by region, operator or country, with the reconciliation."""
     from capacitymap import api
 
-    result = api.summarize_facilities(files, by=by, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid)  # type: ignore[arg-type]
+    with _progress(f"reading and mapping {len(files)} file(s)"):
+        result = api.summarize_facilities(files, by=by, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid)  # type: ignore[arg-type]
     _print_problems(result.mapped.warnings)
     if fmt == "json":
         click.echo(json.dumps({"by": by, "rows": json.loads(result.table.to_json(orient="records")),
                                "reconciliation": result.mapped.reconciliation.to_dict()}, indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(result.table.to_csv(index=False, lineterminator="\n"), nl=False)
+        click.echo(_csv(result.table), nl=False)
     else:
         click.echo(_format_table(result.table))
         click.echo(_format_reconciliation(result.mapped.reconciliation))
@@ -174,7 +358,61 @@ def regions(country: str | None) -> None:
 def _write(path: Path, data: str | bytes) -> None:
     from capacitymap.io import write_bytes_atomic
 
-    write_bytes_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
+    with _progress(f"writing {path}"):
+        write_bytes_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _overwrite_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--overwrite", is_flag=True, help="Replace the output file if it exists (never an input).")(func)
+
+
+def _check_out(out: Path, inputs: tuple[Path, ...] = (), *, overwrite: bool) -> Path:
+    """Before any work: the output is not an input, not a folder, and not an existing file unless --overwrite."""
+    from capacitymap.io import check_output
+
+    try:
+        return check_output(out, inputs=inputs, overwrite=overwrite)
+    except OutputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+#: What an output's suffix says it is.
+OUTPUT_SUFFIXES = {".html": "html", ".htm": "html", ".png": "png", ".svg": "svg"}
+
+
+def _output_format(out: Path, fmt: str | None) -> str:
+    """The format an output is written in: its suffix decides; --format, if given, must agree."""
+    suffix = out.suffix.lower()
+    by_name = OUTPUT_SUFFIXES.get(suffix)
+    if by_name is None:
+        example = out.with_suffix(f".{fmt}" if fmt else ".html").name
+        raise click.UsageError(
+            f"expected -o to end in .html, .png or .svg (the suffix picks the format), got {out.name!r}; "
+            f"write e.g. -o {example}"
+        )
+    if fmt is not None and fmt != by_name:
+        raise click.UsageError(
+            f"--format {fmt} contradicts -o {out.name!r}, which names a {by_name.upper()} file; "
+            f"write -o {out.with_suffix('.' + fmt).name}, or leave --format out"
+        )
+    return by_name
+
+
+def _check_page_size(page: str, out: Path) -> None:
+    """Refuse a page too large for a browser to open comfortably, with what to do instead."""
+    try:
+        budget = float(os.environ.get("CAPACITYMAP_MAX_PAGE_MB", MAX_PAGE_MB))
+    except ValueError:
+        budget = MAX_PAGE_MB
+    size = len(page.encode("utf-8"))
+    if size > budget * 1_000_000:
+        raise click.ClickException(
+            f"the page for {out.name} would be {size / 1e6:,.1f} MB, over the {budget:g} MB a browser opens "
+            "comfortably; nothing was written. Map fewer sites (--min-mw 10, --status operational, --region TX), "
+            "a smaller area (--preset us, or WEST,SOUTH,EAST,NORTH), or render a still, which has no size limit "
+            f"(-o {out.with_suffix('.png').name}); for regional totals alone, capacitymap summary --by region. "
+            "To write the page anyway, set CAPACITYMAP_MAX_PAGE_MB"
+        )
 
 
 def _spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -214,9 +452,12 @@ def _bins(text: str | None) -> tuple[float, ...] | None:
     if text is None:
         return None
     try:
-        return tuple(float(part) for part in text.split(","))
+        bins = tuple(float(part) for part in text.split(","))
     except ValueError:
         raise click.BadParameter(f"expected numbers separated by commas, got {text!r}", param_hint="--bins") from None
+    if not all(math.isfinite(b) for b in bins) or any(b >= c for b, c in zip(bins, bins[1:])):
+        raise click.BadParameter(f"expected finite class bounds in increasing order such as 10,50,100, got {text!r}", param_hint="--bins")
+    return bins
 
 
 def _preset(text: str) -> Any:
@@ -237,8 +478,10 @@ def _preset(text: str) -> Any:
 @main.command()
 @_files_argument
 @click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
-@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file (.html, or .png/.svg with --format).")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default="html", show_default=True)
+@click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Output file: .html, .png or .svg (the suffix picks the format).")
+@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
+@_overwrite_option
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
 @click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
 @click.option("--tiles", default=None, metavar="carto-light|osm|URL", help="A tile background (with --cdn only); default: none.")
@@ -260,35 +503,47 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
            pool_weighting: str, strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
-           kind: str | None, **filters: Any) -> None:
+           kind: str | None, overwrite: bool, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset."""
     from capacitymap import api
     from capacitymap.render import MapSpec, render_html
 
+    _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
+    fmt = _output_format(out, fmt)
+    _check_out(out, files, overwrite=overwrite)
     if cdn and self_contained:
         raise click.UsageError("--cdn and --self-contained contradict each other; give one (self-contained is the default)")
     if tiles and not cdn:
         raise click.UsageError("--tiles needs --cdn: tiles are fetched from a server, so the page cannot be self-contained")
+    hashrate_given = [name for name, given in (("--network-hashrate", network_hashrate), ("--vpn-correct", vpn_correct),
+                      ("--average", average), ("--pool-weighting", pool_weighting != "hashrate")) if given]
+    _check_options_apply(files, kind, hashrate_options=hashrate_given, facility_options=_filters_given(filters))
     spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
                    assets="cdn" if cdn else "inline", tiles=tiles)
-    made = api.map_files(
-        files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
-        boundaries=_boundaries(boundaries, code_column, name_column),
-        hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
-                                     months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
-    )
+    with _progress(f"reading and mapping {len(files)} file(s)"):
+        made = api.map_files(
+            files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
+            boundaries=_boundaries(boundaries, code_column, name_column),
+            hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
+                                         months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
+        )
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
-    built = made.build()
+    built = made.build() if fmt == "html" or alt_text else None
     if fmt == "html":
-        _write(out, render_html(built))
+        with _progress("drawing the page"):
+            page = render_html(built)
+        _check_page_size(page, out)
+        _write(out, page)
     else:
-        _write(out, made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi))
+        with _progress(f"drawing the {fmt.upper()} still"):
+            still = made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)
+        _write(out, still)
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(built.alt)
+        click.echo(built.alt)  # type: ignore[union-attr]
 
 
 @main.command()
@@ -331,7 +586,7 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
         click.echo(json.dumps({"metadata": {k: v for k, v in result.metadata.items() if k != "pool_weights"},
                                "rows": json.loads(table.to_json(orient="records"))}, indent=2, ensure_ascii=False, default=str))
     elif fmt == "csv":
-        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        click.echo(_csv(table), nl=False)
     else:
         click.echo(_format_table(table))
 
@@ -346,9 +601,10 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
 @click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@_overwrite_option
 @_fail_on_library_errors
 def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: str, by: str, out: Path, engine: str,
-              scheduler: str | None, quiet: bool) -> None:
+              scheduler: str | None, quiet: bool, overwrite: bool) -> None:
     """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table."""
     from capacitymap import api
 
@@ -356,10 +612,11 @@ def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: st
         raise click.UsageError("--scheduler goes with --engine dask")
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter(f"expected a .csv or .parquet output, got {out.name!r}", param_hint="--out")
+    _check_out(out, points, overwrite=overwrite)
     table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
                                         by=tuple(c for c in by.split(",") if c), engine=engine, scheduler=scheduler, quiet=quiet)
     if out.suffix.lower() == ".csv":
-        _write(out, table.to_csv(index=False, lineterminator="\n"))
+        _write(out, _csv_file(table))
     else:
         _write(out, table.to_parquet(index=False))
     click.echo(report.summary(), err=True)
@@ -371,18 +628,34 @@ def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: st
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (smaller pages that need the network); default: self-contained.")
 @click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
 @click.option("--no-stills", is_flag=True, help="Skip the PNG stills.")
+@click.option("--overwrite", is_flag=True, help="Replace files in OUT that demo did not write (demo always rewrites its own).")
 @_fail_on_library_errors
-def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool) -> None:
-    """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills)."""
+def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwrite: bool) -> None:
+    """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills).
+
+    Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
+    a file of the same name that demo did not write, or that was edited since, is left alone unless --overwrite.
+    """
     from capacitymap.demo import demo_maps
+    from capacitymap.io.write import OutputLedger
     from capacitymap.maps import make_map, make_still
     from capacitymap.render import render_html
 
-    for item in demo_maps(assets="cdn" if cdn else "inline"):
-        page = out_dir / f"{item.name}.html"
-        _write(page, render_html(make_map(item.spec, item.layers)))
-        click.echo(f"wrote {page}")
+    with _progress("preparing the demo maps"):
+        items = demo_maps(assets="cdn" if cdn else "inline")
+    ledger = OutputLedger(out_dir, ".capacitymap-demo.json")
+    suffixes = (".html",) if no_stills else (".html", ".png")
+    try:
+        ledger.check([f"{item.name}{suffix}" for item in items for suffix in suffixes], overwrite=overwrite)
+    except OutputError as exc:
+        raise click.UsageError(str(exc)) from None
+    for item in items:
+        with _progress(f"drawing {item.name}"):
+            page = render_html(make_map(item.spec, item.layers))
+        ledger.write(f"{item.name}.html", page.encode("utf-8"))
+        click.echo(f"wrote {out_dir / (item.name + '.html')}")
         if not no_stills:
-            still = out_dir / f"{item.name}.png"
-            _write(still, make_still(item.spec, item.layers, fmt="png"))
-            click.echo(f"wrote {still}")
+            with _progress(f"drawing the {item.name} still"):
+                still = make_still(item.spec, item.layers, fmt="png")
+            ledger.write(f"{item.name}.png", still)
+            click.echo(f"wrote {out_dir / (item.name + '.png')}")

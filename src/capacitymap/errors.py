@@ -22,6 +22,7 @@ __all__ = [
     "MapSpecError",
     "AssetError",
     "ExportError",
+    "OutputError",
 ]
 
 
@@ -117,3 +118,11 @@ class AssetError(CapacityMapError, ValueError):
 
 class ExportError(CapacityMapError, ValueError):
     """A static image or an embed snippet cannot be made from what was given."""
+
+
+class OutputError(CapacityMapError, ValueError):
+    """An output cannot be written as asked.
+
+    It would replace an input or an existing file, or its name and format disagree. The message says what to
+    write instead.
+    """

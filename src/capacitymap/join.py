@@ -11,6 +11,10 @@ The rule, in order (deterministic, documented in the README):
 4. Given both, they are cross-checked. A mismatch (wrong state, swapped latitude/longitude) is a
    warning that names both answers; the coordinates win when they fall in a covered region, the
    region wins when they fall in none. ``strict=True`` makes every mismatch a problem of the row.
+5. Region text the gazetteer does not know, on a row with coordinates: the coordinates settle it. The row is
+   placed by rules 1-2 and the text is a warning naming the region it was placed in (``strict=True``: a
+   problem of the row); if the coordinates fall in no region either, the row is rejected with the
+   gazetteer's suggestion.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import shapely.ops
 from pyproj import Geod
 
 from capacitymap.errors import Problem
+from capacitymap.io.facilities import REGION_COLUMN, REGION_UNRESOLVED
 from capacitymap.schema import LINE, SOURCE_FILE
 
 __all__ = ["JoinResult", "assign_regions", "TOLERANCE_KM", "locate_points"]
@@ -111,6 +116,8 @@ def assign_regions(
         (problems.setdefault(i, []).append(p) if hard else warnings.append(p))
 
     given = _text_or_none(frame["region_code"]) if "region_code" in frame else np.full(len(frame), None, dtype=object)
+    unresolved = _text_or_none(frame[REGION_UNRESOLVED]) if REGION_UNRESOLVED in frame else np.full(len(frame), None, dtype=object)
+    region_column = _text_or_none(frame[REGION_COLUMN]) if REGION_COLUMN in frame else np.full(len(frame), None, dtype=object)
     for i in np.flatnonzero(has_point & (located < 0)):
         idx, km = _nearest(lon[i], lat[i], regions, tree, tolerance_km)
         if idx >= 0:
@@ -123,7 +130,8 @@ def assign_regions(
         if code is None:
             continue
         if code not in by_code:
-            report(i, "region", f"expected a region of the boundary layer, got {code!r}, which it does not cover; use --boundaries with a layer that has it", hard=True)
+            report(i, "region", f"expected a region of the boundary layer, got {code!r}, which it does not cover; "
+                   "use --boundaries with a layer that has it", hard=True)
             continue
         if located[i] < 0:
             if has_point[i]:
@@ -138,13 +146,22 @@ def assign_regions(
             report(i, "region", f"the region says {code} but the coordinates ({lat[i]:g}, {lon[i]:g}) fall in {found}{hint}; "
                    f"the facility is placed in {found} by its coordinates — correct the region or the coordinates", hard=strict)
 
+    for i in np.flatnonzero(unresolved != None):  # noqa: E711
+        column = region_column[i] or "region"
+        if located[i] < 0:
+            report(int(i), column, f"{unresolved[i]} The coordinates ({lat[i]:g}, {lon[i]:g}) do not settle it: they fall in no covered region.", hard=True)
+        else:
+            report(int(i), column, f"{unresolved[i]} The coordinates ({lat[i]:g}, {lon[i]:g}) place the facility in "
+                   f"{codes[located[i]]} ({regions['name'].iat[located[i]]}), where it is kept; correct the region text or leave it empty", hard=strict)
+
     country = _text_or_none(frame["country"])
     region_country = regions["iso_a2"].to_numpy(dtype=object)
     placed = located >= 0
     found_country = np.where(placed, region_country[np.maximum(located, 0)], None)
     for i in np.flatnonzero(placed & (country != None) & (country != found_country)):  # noqa: E711
         if i not in problems:
-            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({found_country[i]}); correct the country or the coordinates", hard=strict)
+            report(int(i), "country", f"the country says {country[i]} but the facility falls in {codes[located[i]]} ({found_country[i]}); "
+                   "correct the country or the coordinates", hard=strict)
 
     at_point = placed & np.isin(placement, ["point", "nearest"])
     rep_points = shapely.get_coordinates(regions.geometry.representative_point().to_numpy())
@@ -152,7 +169,7 @@ def assign_regions(
     y = np.where(at_point, lat, rep_points[np.maximum(located, 0), 1])
     geometry = np.where(placed, shapely.points(x, y), None)
     names = regions["name"].to_numpy(dtype=object)
-    out = frame.copy()
+    out = frame.drop(columns=[c for c in (REGION_UNRESOLVED, REGION_COLUMN) if c in frame])
     out["iso_3166_2"] = np.where(placed, codes[np.maximum(located, 0)], None)
     out["region_name"] = np.where(placed, names[np.maximum(located, 0)], None)
     out["country"] = np.where(placed, found_country, country)

@@ -1,10 +1,17 @@
 """The region gazetteer: what people write ("Texas", "TX", "内蒙古", "Iran, Islamic Rep.") → canonical codes.
 
 Admin-1 regions resolve to ISO 3166-2 (``US-TX``); countries to ISO 3166-1 alpha-2 (``US``).
-Names are matched after folding case, accents, punctuation and white space. A name that fits more
-than one place raises :class:`AmbiguousRegionError` listing them; context (a country, or the level
-being joined) decides. An unknown name raises :class:`UnknownRegionError` with "did you mean"
-suggestions.
+Names are matched after folding case, accents, letters such as ø/æ/ð, apostrophes, punctuation and white
+space. The shipped layer carries Natural Earth's names and alternates, ISO 3166-2's names as pycountry ships
+them and their translations into each country's official languages (added at build time, so geolocation
+databases' "Khakasiya, Respublika" or "Almaty oblysy" are known as written); this module adds CCAF's and
+news spellings and AP's state abbreviations ("Tex.", "Calif.", "N.Y."). A name not known as written is
+looked up again without its generic designators ("Tatarstan Republic", "Krasnodar Krai").
+
+A name that fits more than one place raises :class:`AmbiguousRegionError` listing them; context (a country,
+or the level being joined) decides, and a place's own primary name (or its exact written form) beats another
+place's alternate. An unknown name raises :class:`UnknownRegionError` with "did you mean" suggestions of the
+asked country, ranked by whole-word similarity ("Pensilvania" -> Pennsylvania).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from rapidfuzz import fuzz, process
 from capacitymap.errors import AmbiguousRegionError, UnknownRegionError
 from capacitymap.schema import OTHER_COUNTRY
 
-__all__ = ["Gazetteer", "Place", "Level", "normalize_name", "default_gazetteer"]
+__all__ = ["Gazetteer", "Place", "Level", "normalize_name", "strip_designators", "default_gazetteer", "AP_ABBREVIATIONS", "DESIGNATORS"]
 
 Level = Literal["admin1", "country"]
 
@@ -86,27 +93,75 @@ REGION_ALIASES: Mapping[str, str] = {
     "CDMX": "MX-CMX",
 }
 
+#: The Associated Press's state abbreviations (AP Stylebook; the eight states AP never abbreviates are left
+#: out), with the older forms still common in news copy ("Tex.", "Calif.", "Penn.").
+AP_ABBREVIATIONS: Mapping[str, str] = {
+    "Ala.": "US-AL", "Ariz.": "US-AZ", "Ark.": "US-AR", "Calif.": "US-CA", "Cal.": "US-CA", "Colo.": "US-CO",
+    "Conn.": "US-CT", "Del.": "US-DE", "D.C.": "US-DC", "Fla.": "US-FL", "Ga.": "US-GA", "Ill.": "US-IL",
+    "Ind.": "US-IN", "Kan.": "US-KS", "Kans.": "US-KS", "Ky.": "US-KY", "La.": "US-LA", "Md.": "US-MD",
+    "Mass.": "US-MA", "Mich.": "US-MI", "Minn.": "US-MN", "Miss.": "US-MS", "Mo.": "US-MO", "Mont.": "US-MT",
+    "Neb.": "US-NE", "Nebr.": "US-NE", "Nev.": "US-NV", "N.H.": "US-NH", "N.J.": "US-NJ", "N.M.": "US-NM",
+    "N.Mex.": "US-NM", "N.Y.": "US-NY", "N.C.": "US-NC", "N.D.": "US-ND", "N.Dak.": "US-ND", "Okla.": "US-OK",
+    "Ore.": "US-OR", "Oreg.": "US-OR", "Pa.": "US-PA", "Penn.": "US-PA", "Penna.": "US-PA", "R.I.": "US-RI",
+    "S.C.": "US-SC", "S.D.": "US-SD", "S.Dak.": "US-SD", "Tenn.": "US-TN", "Tex.": "US-TX", "Vt.": "US-VT",
+    "Va.": "US-VA", "Wash.": "US-WA", "W.Va.": "US-WV", "Wis.": "US-WI", "Wisc.": "US-WI", "Wyo.": "US-WY",
+}
+
+#: Generic designators that say what kind of region a name is, not which one ("Tatarstan, Respublika",
+#: "Almaty oblysy", "Sverdlovskaya oblast'", "Krasnodar Krai", "Dalarnas län"), folded, longest first.
+#: A name not known as written is looked up again without them.
+DESIGNATORS: tuple[str, ...] = tuple(sorted({
+    "avtonomnyy okrug", "avtonomnyj okrug", "avtonomnaya oblast", "autonomous okrug", "autonomous oblast",
+    "autonomous region", "autonomous republic", "autonomous province", "avtonomnyy", "okrug", "ao",
+    "respublika", "republic of", "republic", "oblast", "oblasti", "oblysy", "oblys", "obl", "kray", "krai",
+    "province of", "province", "provincia de", "provincia", "provinz", "state of", "state", "estado de", "estado",
+    "lan", "laen", "county", "fylke", "region", "territory", "federal territory", "wilayah persekutuan",
+    "sheng", "zizhiqu", "ostan e", "ostan", "mkhare", "departamento de", "departamento", "land", "bundesland",
+}, key=lambda d: (-len(d), d)))
+_DESIGNATOR = re.compile(r"(?:^| )(?:" + "|".join(re.escape(d) for d in DESIGNATORS) + r")(?= |$)")
+
 # Chinese administrative suffixes, longest first: 新疆维吾尔自治区 → 新疆, 黑龙江省 → 黑龙江.
 _CHINESE_SUFFIXES = (
     "维吾尔自治区", "維吾爾自治區", "壮族自治区", "壯族自治區", "回族自治区", "回族自治區",
     "自治区", "自治區", "省", "市",
 )
-_PUNCT = re.compile(r"[\s\-_.,'’()*/]+")
+_PUNCT = re.compile(r"[\s\-_.,()*/\[\]]+")
+#: Apostrophes and soft signs vanish inside a word: "K'akheti" is "Kakheti", "Arkhangel'sk" is "Arkhangelsk".
+_APOSTROPHES = re.compile(r"['’ʼʻ`´‘]")
+#: Letters that carry no combining accent but are written without it in ASCII ("Møre", "Höfuðborgarsvæði").
+_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "ð": "d", "þ": "th", "ł": "l", "đ": "d", "œ": "oe", "ı": "i", "ħ": "h"})
 
 
 def normalize_name(text: str) -> str:
-    """Fold a name for matching: NFKC, case-fold, strip accents, drop punctuation and CCAF's ``*``.
+    """Fold a name for matching: NFKC, case-fold, strip accents, drop apostrophes, punctuation and CCAF's ``*``.
 
     >>> normalize_name("  Québec ")
     'quebec'
     >>> normalize_name("Germany *")
     'germany'
+    >>> normalize_name("Møre og Romsdal")
+    'more og romsdal'
     """
     text = unicodedata.normalize("NFKC", str(text)).casefold()
     decomposed = unicodedata.normalize("NFD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).translate(_LETTERS)
+    text = _APOSTROPHES.sub("", text)
     return _PUNCT.sub(" ", text).strip()
+
+
+def strip_designators(key: str) -> str:
+    """A folded name without its generic designators ("respublika", "oblysy", "oblast", "kray", "län"...).
+
+    >>> strip_designators(normalize_name("Khakasiya, Respublika"))
+    'khakasiya'
+    >>> strip_designators(normalize_name("Yamalo-Nenetskiy avtonomnyy okrug"))
+    'yamalo nenetskiy'
+
+    A name that is nothing but designators ("Republic") is kept as it is.
+    """
+    stripped = " ".join(_DESIGNATOR.sub(" ", f" {key} ").split())
+    return stripped or key
 
 
 def _as_written(text: str) -> str:
@@ -152,6 +207,9 @@ class Gazetteer:
         # Bare letters ("TX", "QC") and ISO suffixes resolve only inside their own country
         # or when they are unique across the countries that use postal letters.
         self._local: dict[tuple[str, str], set[str]] = defaultdict(set)
+        # Names that carried a generic designator, by their key without it ("khakasiya" from "Khakasiya,
+        # Respublika"): asked when a name is not known as written.
+        self._designated: dict[str, set[tuple[Level, str]]] = defaultdict(set)
         for row in admin0.itertuples(index=False):
             if row.iso_a2:
                 self._add_country(row.iso_a2, row.name, [row.iso_a3])
@@ -160,9 +218,15 @@ class Gazetteer:
             self._index[normalize_name(alias)].add(("country", code))
         for row in admin1.itertuples(index=False):
             self._add_region(row)
-        for alias, code in REGION_ALIASES.items():
+        for alias, code in (*REGION_ALIASES.items(), *AP_ABBREVIATIONS.items()):
             if ("admin1", code) in self._places:
                 self._index[normalize_name(alias)].add(("admin1", code))
+                # As written, with its periods, an AP abbreviation is AP's: "Mo." is Missouri, "MO" also Morelos.
+                self._written[_as_written(alias)].add(("admin1", code))
+        for key, hits in list(self._index.items()):
+            stripped = strip_designators(key)
+            if stripped != key:
+                self._designated[stripped] |= {h for h in hits if h[0] == "admin1"}
         self._keys = sorted(self._index)
 
     # -- building -------------------------------------------------------------------------------
@@ -227,12 +291,14 @@ class Gazetteer:
         hits = set(self._index.get(key, ()))
         if country_code and level != "country":
             hits |= {("admin1", c) for c in self._local.get((country_code, key), ())}
-        if level is not None:
-            hits = {h for h in hits if h[0] == level}
-        if country_code is not None:
-            hits = {h for h in hits if h[0] == "country" or self._places[h].country == country_code}
-            if level is None and any(h[0] == "admin1" for h in hits):
-                hits = {h for h in hits if h[0] == "admin1"}
+        hits = self._within(hits, level, country_code)
+        if not hits and level != "country":
+            # Not known as written: without generic designators, first among names that had one
+            # ("Tatarstan Republic" -> "Tatarstan, Respublika"), then among all ("Krasnodar Krai" -> "Krasnodar").
+            bare = strip_designators(key)
+            hits = self._within(set(self._designated.get(bare, ())), level, country_code) or (
+                self._within(set(self._index.get(bare, ())), "admin1", country_code) if bare != key else set()
+            )
         if len(hits) > 1:
             for narrower in (self._written.get(_as_written(text), set()), self._primary.get(key, set())):
                 if len(hits & narrower) == 1:
@@ -257,6 +323,16 @@ class Gazetteer:
             candidates=tuple(self._places[h].code for h in candidates),
         )
 
+    def _within(self, hits: set[tuple[Level, str]], level: Level | None, country_code: str | None) -> set[tuple[Level, str]]:
+        """The hits of the asked level and country (a country given: its regions before the country itself)."""
+        if level is not None:
+            hits = {h for h in hits if h[0] == level}
+        if country_code is not None:
+            hits = {h for h in hits if h[0] == "country" or self._places[h].country == country_code}
+            if level is None and any(h[0] == "admin1" for h in hits):
+                hits = {h for h in hits if h[0] == "admin1"}
+        return hits
+
     def region(self, text: str, *, country: str | None = None) -> Place:
         """Resolve an admin-1 region (state, province)."""
         return self.resolve(text, level="admin1", country=country)
@@ -266,30 +342,56 @@ class Gazetteer:
         return self.resolve(text, level="country")
 
     def suggest(self, text: str, *, level: Level | None = None, country: str | None = None, limit: int = 3) -> list[str]:
-        """Up to ``limit`` close spellings of known names (for "did you mean")."""
-        key = normalize_name(text)
+        """Up to ``limit`` close spellings of known names (for "did you mean"), best first.
+
+        Only names of the asked level and country are candidates. The score fits single words: the edit
+        similarity of the whole names (so "Pensilvania" gets Pennsylvania, not the Iowa, Illinois or Virginia
+        that share a fragment with it), or of their words in any order, with and without designators.
+        """
+        return list(self._suggest(normalize_name(text), level, country, limit))
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - the gazetteer lives as long as the process; rows repeat names
+    def _suggest(self, key: str, level: Level | None, country: str | None, limit: int) -> tuple[str, ...]:
+        if not key:
+            return ()
+        keys, bare_keys = self._candidates(level, country)
+        bare = strip_designators(key)
+        scored: dict[str, float] = {}
+        searches = [(key, keys, fuzz.ratio), (key, keys, fuzz.token_sort_ratio), (bare, bare_keys, fuzz.ratio)]
+        for query, choices, scorer in searches:
+            for _, score, i in process.extract(query, choices, scorer=scorer, limit=25, score_cutoff=_SUGGEST_CUTOFF):
+                candidate = keys[i]
+                scored[candidate] = max(scored.get(candidate, 0.0), score)
         found: list[str] = []
-        for candidate, score, _ in process.extract(key, self._keys, scorer=fuzz.WRatio, limit=25):
-            if score < 80:
-                break
-            hits = self._index[candidate]
-            ok = [
-                h for h in hits
-                if (level is None or h[0] == level) and (country is None or self._places[h].country == country or h[0] == "country")
-            ]
-            if ok:
-                name = self._places[sorted(ok)[0]].name
-                label = f"{name} ({self._places[sorted(ok)[0]].code})"
-                if label not in found:
-                    found.append(label)
+        for candidate in sorted(scored, key=lambda k: (-scored[k], k)):
+            hit = sorted(self._scoped(candidate, level, country))[0]
+            label = f"{self._places[hit].name} ({self._places[hit].code})"
+            if label not in found:
+                found.append(label)
             if len(found) == limit:
                 break
-        return found
+        return tuple(found)
+
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _candidates(self, level: Level | None, country: str | None) -> tuple[list[str], list[str]]:
+        """The keys of the asked level and country, and the same keys without designators."""
+        keys = [k for k in self._keys if self._scoped(k, level, country)]
+        return keys, [strip_designators(k) for k in keys]
+
+    def _scoped(self, key: str, level: Level | None, country: str | None) -> list[tuple[Level, str]]:
+        return [
+            h for h in self._index[key]
+            if (level is None or h[0] == level) and (country is None or h[0] == "country" or self._places[h].country == country)
+        ]
 
     @staticmethod
     def _describe_scope(level: Level | None, country: str | None) -> str:
         what = {"admin1": "region", "country": "country", None: "region or country"}[level]
         return f"{what} in {country}" if country and level != "country" else what
+
+
+#: Suggestions score at least this (0-100) to be offered.
+_SUGGEST_CUTOFF = 70.0
 
 
 @lru_cache(maxsize=1)

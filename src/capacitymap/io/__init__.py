@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Literal
 
 import pandas as pd
@@ -15,14 +16,16 @@ from capacitymap.io.columns import FACILITY_ALIASES, map_columns
 from capacitymap.io.facilities import parse_facilities
 from capacitymap.io.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
 from capacitymap.io.rows import Records
-from capacitymap.io.tables import Table, read_table
-from capacitymap.io.write import write_bytes_atomic, write_text_atomic
+from capacitymap.io.tables import Limits, Table, read_header, read_table
+from capacitymap.io.write import check_output, frame_to_csv, open_atomic, write_bytes_atomic, write_text_atomic
 from capacitymap.regions import Gazetteer, default_gazetteer
 
 __all__ = [
     "Kind",
     "Records",
     "detect_kind",
+    "kinds_of",
+    "Limits",
     "read_facilities",
     "read_hashrate",
     "read_network_hashrate",
@@ -34,6 +37,9 @@ __all__ = [
     "read_boundaries",
     "write_bytes_atomic",
     "write_text_atomic",
+    "open_atomic",
+    "check_output",
+    "frame_to_csv",
 ]
 
 Kind = Literal["facilities", "hashrate"]
@@ -77,7 +83,7 @@ def read_records(
             parse = parse_facilities if this_kind == "facilities" else parse_hashrate
             parsed.setdefault(this_kind, []).append(parse(table, gazetteer=gaz, today=day, skip_invalid=skip_invalid))
         except DataError as exc:
-            problems.extend(exc.problems)
+            problems.extend(_located(exc.problems, str(path)))
     if problems:
         raise DataError(problems)
     return {k: _combine(v) for k, v in parsed.items()}
@@ -96,6 +102,29 @@ def read_hashrate(paths: Paths, **options: object) -> Records:
 def read_network_hashrate(path: str | os.PathLike[str], *, today: dt.date | None = None) -> pd.DataFrame:
     """A monthly network hashrate series (``month``, ``hashrate_ehs``)."""
     return parse_network_hashrate(read_table(path), today=today or dt.date.today())
+
+
+def kinds_of(paths: Paths, *, kind: Kind | None = None) -> dict[str, Kind | None]:
+    """Each file's kind from its header alone (cheap: for checking options before the real read).
+
+    None where the header cannot be read or tells nothing (the real read reports why).
+    """
+    out: dict[str, Kind | None] = {}
+    for path in _as_list(paths):
+        if kind is not None:
+            out[str(path)] = kind
+            continue
+        try:
+            header = read_header(path)
+            out[str(path)] = detect_kind(Table(str(path), header, pd.DataFrame(columns=header), []))
+        except DataError:
+            out[str(path)] = None
+    return out
+
+
+def _located(problems: list[Problem], path: str) -> list[Problem]:
+    """Problems found from a header alone carry a placeholder file name: give them the file's."""
+    return [replace(p, file=path) if p.file == "<header>" else p for p in problems]
 
 
 def _as_list(paths: Paths) -> list[str | os.PathLike[str]]:

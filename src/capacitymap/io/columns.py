@@ -57,10 +57,15 @@ HASHRATE_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def map_columns(header: list[str], aliases: Mapping[str, tuple[str, ...]], *, file: str) -> dict[str, str]:
-    """canonical → the file's own column name, for every canonical column the file has.
+#: canonical columns that say the same thing in different units: a file may have one of each group, not two.
+_ONE_OF: tuple[tuple[str, ...], ...] = (("capacity_mw", "capacity_gw"),)
 
-    Two file columns meaning the same canonical one is an error.
+
+def map_columns(header: list[str], aliases: Mapping[str, tuple[str, ...]], *, file: str) -> dict[str, str]:
+    """Canonical → the file's own column name, for every canonical column the file has.
+
+    Two file columns meaning the same canonical one is an error, and so are two columns giving the same
+    quantity in different units (``capacity_mw`` and ``capacity_gw``): which one is right cannot be guessed.
     """
     found: dict[str, str] = {}
     problems: list[Problem] = []
@@ -75,6 +80,14 @@ def map_columns(header: list[str], aliases: Mapping[str, tuple[str, ...]], *, fi
             )
             continue
         found[canon] = col
+    for group in _ONE_OF:
+        both = [found[c] for c in group if c in found]
+        if len(both) > 1:
+            problems.append(Problem(
+                file, 1, both[-1],
+                f"expected one capacity column, got {both[0]!r} and {both[-1]!r} (the same quantity in two units); "
+                "keep one and delete the other",
+            ))
     if problems:
         raise SchemaError(problems)
     return found

@@ -15,6 +15,11 @@ from capacitymap.io.tables import Table
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 
+#: Internal columns between the reader and the join (dropped by the join): the gazetteer's message for region
+#: text it does not know on a row that has coordinates, and the region column's name as the file writes it.
+REGION_UNRESOLVED = "region_unresolved"
+REGION_COLUMN = "region_column"
+
 __all__ = ["parse_facilities", "REQUIRED_FACILITY_COLUMNS"]
 
 REQUIRED_FACILITY_COLUMNS = ("operator", "site", "capacity_mw", "status")
@@ -78,7 +83,7 @@ class _FacilityParser(RowParser):
         url = self.each("source_url", cells.parse_url, required=False, missing=None)
         hashrate = self.each("hashrate_ehs", lambda t: cells.parse_hashrate_ehs(t, column_unit="eh/s", decimal=self.decimal), required=False, missing=math.nan)
         history = self.each("history", cells.parse_bool, required=False, missing=False)
-        country, region_code = self._places(lat, lon)
+        country, region_code, unresolved = self._places(lat, lon)
         frame = pd.DataFrame(
             {
                 "facility_id": _nullable(text["facility_id"]),
@@ -87,6 +92,10 @@ class _FacilityParser(RowParser):
                 "country": country,
                 "region": _nullable(self.column("region")),
                 "region_code": region_code,
+                # Region text the gazetteer does not know, on a row with coordinates: the join places the row
+                # by its coordinates and reports the text (a warning; an error under --strict or with no region).
+                REGION_UNRESOLVED: unresolved,
+                REGION_COLUMN: self.cols.get("region"),
                 "latitude": np.asarray(lat, dtype="float64"),
                 "longitude": np.asarray(lon, dtype="float64"),
                 "capacity_mw": np.asarray(capacity, dtype="float64"),
@@ -105,9 +114,10 @@ class _FacilityParser(RowParser):
             frame["city"] = _nullable(text["city"])
         return frame
 
-    def _places(self, lat: list[object], lon: list[object]) -> tuple[list[object], list[object]]:
+    def _places(self, lat: list[object], lon: list[object]) -> tuple[list[object], list[object], list[object]]:
         countries: list[object] = []
         regions: list[object] = []
+        unresolved: list[object] = []
         raw_country = self.column("country")
         raw_region = self.column("region")
         for i in range(self.n):
@@ -117,15 +127,18 @@ class _FacilityParser(RowParser):
                     code = self.gaz.country(raw_country[i]).code
                 except RegionError as exc:
                     self.problem(i, "country", str(exc))
-            region = None
+            has_point = not (math.isnan(lat[i]) or math.isnan(lon[i]))  # type: ignore[arg-type]
+            region, note = None, None
             if raw_region[i]:
                 try:
                     region = self.gaz.region(raw_region[i], country=code).code
                 except RegionError as exc:
-                    self.problem(i, "region", str(exc))
+                    if has_point:
+                        note = str(exc)  # the coordinates settle it: see the join
+                    else:
+                        self.problem(i, "region", str(exc))
             if code is None and region is not None:
                 code = self.gaz.place("admin1", region).country
-            has_point = not (math.isnan(lat[i]) or math.isnan(lon[i]))  # type: ignore[arg-type]
             if math.isnan(lat[i]) != math.isnan(lon[i]):  # type: ignore[arg-type]
                 self.problem(i, "latitude" if math.isnan(lat[i]) else "longitude",  # type: ignore[arg-type]
                              "expected both latitude and longitude, got only one; fill in both or neither")
@@ -133,7 +146,8 @@ class _FacilityParser(RowParser):
                 self.problem(i, "region", "expected a region or coordinates to place the facility, got neither; fill in the state/province or latitude+longitude")
             countries.append(code)
             regions.append(region)
-        return countries, regions
+            unresolved.append(note)
+        return countries, regions, unresolved
 
 
 def _coordinate(text: str, bound: float, what: str, decimal: str) -> float:
