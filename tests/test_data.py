@@ -263,6 +263,39 @@ def test_reconciliation_reads_history_as_of_each_edition(facilities: pd.DataFram
     assert set(module.operational_at(facilities, "2025-03-31")["status"]) == {"operational"}
 
 
+def test_reconciliation_by_operator_adds_up_to_the_totals() -> None:
+    module = _reconcile_module()
+    table = module.reconcile(DATA)
+    operators = module.by_operator(DATA)
+    for label in ("end-2023", "2025"):
+        total = table[(table["edition"] == label) & (table["scope"] == "US+CA")].iloc[0]
+        assert operators[f"{label}_mw"].sum() == pytest.approx(total["ours_mw"], abs=0.05)
+        assert operators[f"{label}_sites"].sum() == total["sites"]
+    # an operator whose sites have no sourced operational figure is absent, not counted as zero MW
+    assert "BIT Mining" not in operators.index
+    # Bitdeer's US sites count from their first sourced figure (Nov 2024) only
+    assert operators.loc["Bitdeer", "end-2023_mw"] == 0
+    assert operators.loc["Bitdeer", "2025_mw"] == 563 + 86 + 13
+    # energized after end-2023: counts in the 2025 edition only
+    assert operators.loc["Mawson Infrastructure Group", "end-2023_mw"] == 0
+    assert operators.loc["Mawson Infrastructure Group", "2025_mw"] == 129
+
+
+def test_energized_sites_leave_the_pipeline_with_a_later_operational_row(facilities: pd.DataFrame) -> None:
+    # Hut 8's Culberson County (Salt Creek) site: 63 MW under construction (Feb 2024), energized (Apr 2024)
+    site = facilities[(facilities["operator"] == "Hut 8") & (facilities["site"] == "Culberson County site")]
+    uc = site[site["status"] == "under_construction"]["as_of"].max()
+    op = site[site["status"] == "operational"]["as_of"].max()
+    assert op > uc
+    module = _reconcile_module()
+    assert "Culberson County site" not in set(module.operational_at(facilities, "2023-12-31")["site"])
+    spring_2025 = module.operational_at(facilities, "2025-03-31").set_index("site")["mw"]
+    assert spring_2025["Culberson County site"] == 63
+    # IREN Childress: 20 MW operating in Aug 2023 counts at end-2023, the 450 MW (Feb 2025) in 2025
+    end_2023 = module.operational_at(facilities, "2023-12-31").set_index("site")["mw"]
+    assert end_2023["Childress"] == 20 and spring_2025["Childress"] == 450
+
+
 def test_minermag_totals_are_in_region_totals() -> None:
     totals = read_text_csv(REGION_TOTALS)
     minermag = totals[totals["notes"].str.contains("TheMinerMag") & (totals["region"] == "TOTAL")]

@@ -9,9 +9,10 @@ For each edition of TheMinerMag's North American Bitcoin Mining Map (end-2023: 5
 by country and for Texas at that date, the published figure and the ratio. "Operational MW at a
 date" follows the facility file's history rules: of each operator/site/status, the newest figure
 dated up to that date counts (a row dated only "2024" is after 2023-12-31); only status
-``operational``. It then prints the published company totals that have no per-site breakdown
-(data/facilities/operator_totals.csv), which name most of the gap, and a cross-check against the
-New York Times' 34 largest US mines (more than 3,900 MW, April 2023).
+``operational``. It then prints our operational MW by operator at both dates (where the gap lies),
+the published company totals that have no per-site breakdown (data/facilities/operator_totals.csv),
+which name most of the gap, and a cross-check against the New York Times' 34 largest US mines
+(more than 3,900 MW, April 2023).
 """
 
 from __future__ import annotations
@@ -89,6 +90,22 @@ def reconcile(data: Path = DATA) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def by_operator(data: Path = DATA) -> pd.DataFrame:
+    """Operational MW and sites (MW > 0) per operator at each edition's date, largest 2025 MW first."""
+    facilities = read(data / "facilities" / "north_america.csv")
+    columns = {}
+    for label, date, _ in EDITIONS:
+        op = operational_at(facilities, date)
+        grouped = op[op["mw"] > 0].groupby("operator")["mw"]
+        columns[f"{label}_mw"] = grouped.sum().round(1)
+        columns[f"{label}_sites"] = grouped.size()
+    table = pd.DataFrame(columns).fillna(0)
+    for label, _, _ in EDITIONS:
+        table[f"{label}_sites"] = table[f"{label}_sites"].astype(int)
+    last = EDITIONS[-1][0]
+    return table.sort_values([f"{last}_mw", f"{EDITIONS[0][0]}_mw"], ascending=False, kind="stable")
+
+
 def largest_mines(data: Path = DATA) -> tuple[int, float, float]:
     """(sites, MW) of our largest US operational sites at the end of the NYT/Harvard window, and NYT's MW."""
     facilities = read(data / "facilities" / "north_america.csv")
@@ -108,6 +125,9 @@ def main() -> int:
     )
     print("Operational MW in data/facilities/north_america.csv vs TheMinerMag's North American map")
     print(shown.to_string(index=False))
+    print()
+    print("Operational MW by operator at each edition's date (sites with MW > 0):")
+    print(by_operator().to_string())
     print()
     print("Published company totals without a per-site breakdown (data/facilities/operator_totals.csv):")
     ops = read(OPERATOR_TOTALS)
