@@ -474,7 +474,12 @@ function capacitymapPage(cfg, geo) {
   var chart = doc.getElementById("cm-chart");
   if (cfg.chart && chart && typeof capacitymapChart === "function") {
     chart.hidden = false;
-    capacitymapChart(chart, cfg.chart);
+    var drawChart = function () {  // after the map's first frame: the map is what a reader waits for
+      capacitymapChart(chart, cfg.chart);
+      emit("capacitymap:step", {step: state.step});
+    };
+    if (window.requestAnimationFrame) { window.requestAnimationFrame(function () { setTimeout(drawChart, 0); }); }
+    else { drawChart(); }
   }
   var c = map.getContainer();
   c.setAttribute("role", "region");
