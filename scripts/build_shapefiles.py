@@ -1023,7 +1023,11 @@ run time. Joins always use the full layers. They are made from the full layers a
 10. `us_states`: us-atlas FIPS → USPS postal (51-entry table in the script) → `US-XX`;
     `type_en` "State", "District" for DC; territories (AS, GU, MP, PR, VI) left out.
 11. `admin0_codes`: ISO numeric → alpha-2/alpha-3 with pycountry. Australia and "Ashmore and
-    Cartier Is." share id 036 and are dissolved under "Australia".
+    Cartier Is." share id 036 and are dissolved under "Australia". Then
+    `capacitymap.render.geometry.cut_antimeridian`: world-atlas is spherical TopoJSON, so the rings of
+    Russia, Fiji and Antarctica cross the antimeridian (an edge from 179.9° to -180°); read as planar
+    polygons they are bands across the map. Each such ring is unwrapped, cut at ±180° and folded
+    back (Antarctica's ring is closed along the south pole) before `polygonal_valid`.
 
 ## Names (what the gazetteer matches; `scripts/build_shapefiles.py`, tested in `tests/test_shapefiles.py`)
 

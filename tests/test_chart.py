@@ -101,3 +101,13 @@ def test_the_script_defines_one_global_function_and_never_sets_html_from_data():
     code = re.sub(r"/\*.*?\*/", "", js, flags=re.DOTALL)
     assert "innerHTML" not in code and "insertAdjacentHTML" not in code
     assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", js)
+
+
+def test_ccafs_other_can_come_as_hashrate_layers_leave_it():
+    values = shares()
+    values.attrs["other"] = {"2020-04": {"ZZ": 0.0528}, "2019-09": {"ZZ": None}}  # hashrate_layers' shape
+    pay = chart_payload(values, NAMES, "share")
+    assert pay["ranked"]["2020-04"]["other"] == [0.0528, "5.28%"]
+    assert "other" not in pay["ranked"]["2019-09"]
+    given = chart_payload(values, NAMES, "share", other={"2020-04": {"CN-ZZ": 0.01}})  # an argument wins
+    assert given["ranked"]["2020-04"]["other"] == [0.01, "1%"]

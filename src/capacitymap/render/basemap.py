@@ -26,7 +26,7 @@ import numpy as np
 import shapely
 
 from capacitymap.errors import BoundaryError
-from capacitymap.render.geometry import key_of, one_side_of_antimeridian
+from capacitymap.render.geometry import VIEW_PIXELS, key_of, one_side_of_antimeridian
 from capacitymap.render.spec import BBox
 
 __all__ = ["basemap_payload", "basemap_js", "label_points", "BASEMAP_COLOURS"]
@@ -40,9 +40,10 @@ BASEMAP_COLOURS: Final[dict[str, str]] = {
     "halo": "#ffffff",
 }
 #: Neighbouring land: simplification tolerance (degrees) and decimals kept.
-_LAND_TOLERANCE: Final = {"admin1": 0.06, "admin0": 0.1}
+_LAND_TOLERANCE: Final = {"admin1": 0.1, "admin0": 0.1}
 _DECIMALS: Final = 2
-#: The land drawn reaches this far (degrees) beyond the view, so panning a little shows no edge.
+#: The land drawn reaches this far (degrees, at least; a quarter of the view's width for wide views) east
+#: and west of the view, and from pole to pole: a phone held upright sees far north and south of the view.
 _MARGIN: Final = 12.0
 #: Labels: coordinates to 3 decimals, sizes to 3.
 _LABEL_DECIMALS: Final = 3
@@ -143,7 +144,10 @@ def _largest_part(geom: shapely.Geometry) -> shapely.Geometry:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
     if not parts:
         return geom
-    return max(parts, key=lambda p: (p.area * np.cos(np.radians(p.centroid.y)), p.bounds))
+    areas = shapely.area(np.array(parts, dtype=object))
+    bounds = shapely.bounds(np.array(parts, dtype=object))
+    weight = areas * np.cos(np.radians((bounds[:, 1] + bounds[:, 3]) / 2))  # area on the ground, roughly
+    return parts[int(np.argmax(weight))]
 
 
 def _inscribed(part: shapely.Geometry) -> tuple[float, float, float]:
@@ -153,7 +157,6 @@ def _inscribed(part: shapely.Geometry) -> tuple[float, float, float]:
     squeezed = shapely.transform(part, lambda c: c * [k, 1.0])
     extent = min(squeezed.bounds[2] - squeezed.bounds[0], squeezed.bounds[3] - squeezed.bounds[1])
     tolerance = max(extent / 40, 1e-4)
-    squeezed = shapely.simplify(squeezed, tolerance / 2, preserve_topology=True)  # fewer edges, same answer to the tolerance
     try:
         line = shapely.maximum_inscribed_circle(squeezed, tolerance)
         (x, y), (x2, y2) = shapely.get_coordinates(line)[:2]
@@ -171,16 +174,24 @@ def _land(level: str, countries: tuple[str, ...], drawn: tuple[str, ...],
     from capacitymap.io.boundaries import read_admin0_web
 
     admin0 = read_admin0_web()
-    view = shapely.box(max(west - _MARGIN, -540), max(south - _MARGIN, -85), min(east + _MARGIN, 540), min(north + _MARGIN, 85))
+    margin = max(_MARGIN, (east - west) / 4)
+    view = shapely.box(max(west - margin, -540), -85, min(east + margin, 540), 85)
+    tolerance = max(_LAND_TOLERANCE[level], 3 * (east - west) / VIEW_PIXELS)  # muted land: coarser than the regions
     # admin-0 maps: the countries the choropleth does not draw (those without an ISO code among them)
     frame = admin0[~admin0["iso_a2"].isin(drawn if level == "admin0" else countries)]
-    geoms = shapely.make_valid(one_side_of_antimeridian(shapely.make_valid(np.asarray(frame.geometry.values))))
+    geoms = one_side_of_antimeridian(np.asarray(frame.geometry.values))
+    near = shapely.intersects(shapely.envelope(geoms), view)  # cheap: most of the world is far from the view
+    frame, geoms = frame[near], geoms[near]
+    invalid = ~shapely.is_valid(geoms)
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
     geoms = shapely.intersection(geoms, view)
     features = []
     for code, name, g in zip(frame["iso_a2"], frame["name"], geoms):
         if g is None or g.is_empty:
             continue
-        g = shapely.simplify(g, _LAND_TOLERANCE[level], preserve_topology=True)
+        g = shapely.simplify(g, tolerance, preserve_topology=True)
+        if shapely.area(g) < tolerance * tolerance:
+            continue  # an islet smaller than a pixel
         g = _polygons(_rounded(shapely.set_precision(g, 10.0 ** -_DECIMALS), _DECIMALS))
         if g.is_empty:
             continue

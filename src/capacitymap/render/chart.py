@@ -39,7 +39,7 @@ def chart_payload(
     names: Mapping[str, str],
     metric: str,
     *,
-    other: Mapping[str, float] | None = None,
+    other: Mapping[str, float] | Mapping[str, Mapping[str, float]] | None = None,
     value_label: str = "",
     top: int = TOP_PLACES,
 ) -> dict[str, Any] | None:
@@ -48,7 +48,8 @@ def chart_payload(
     ``values`` has a key column (``iso_3166_2`` or ``iso_a2``), ``value`` (float, NaN = no data) and
     optionally ``month`` (step labels sorting in time, "YYYY-MM" or "YYYY-Qn"); ``names`` maps keys to
     the names shown; ``other`` maps a step to CCAF's unallocated remainder (same unit as ``value``),
-    drawn as its own bar "Other (unallocated)".
+    drawn as its own bar "Other (unallocated)": ``{step: value}``, or ``{step: {key: value}}`` as
+    ``hashrate_layers`` leaves it in ``values.attrs["other"]`` (read from there when ``other`` is None).
     """
     if values is None or len(values) == 0:
         return None
@@ -63,7 +64,7 @@ def chart_payload(
         "step": values["month"].fillna("").astype(str) if "month" in values.columns else "",
     })
     frame = frame[frame["value"].map(math.isfinite)]
-    other = {str(k): float(v) for k, v in (other or {}).items() if v is not None and math.isfinite(float(v))}
+    other = _other_by_step(other if other is not None else values.attrs.get("other"))
     if frame.empty and not other:
         return None
     steps = sorted(set(frame["step"]) | set(other))
@@ -106,6 +107,18 @@ def chart_js() -> str:
     from importlib import resources
 
     return (resources.files("capacitymap.render") / "js" / "chart.js").read_text(encoding="utf-8")
+
+
+def _other_by_step(other: object) -> dict[str, float]:
+    if not isinstance(other, Mapping):
+        return {}
+    out = {}
+    for step, v in other.items():
+        cells = v.values() if isinstance(v, Mapping) else [v]
+        finite = [float(c) for c in cells if isinstance(c, (int, float)) and not isinstance(c, bool) and math.isfinite(float(c))]
+        if finite:
+            out[str(step)] = sum(finite)
+    return out
 
 
 def _key_column(values: pd.DataFrame) -> str:

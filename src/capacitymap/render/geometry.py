@@ -13,7 +13,7 @@ from capacitymap.render.escape import script_json
 from capacitymap.render.spec import Level, MapSpecError, Preset
 
 __all__ = [
-    "level_of", "key_of", "select_regions", "web_geometry", "features_json", "cut_antimeridian", "one_side_of_antimeridian", "web_mercator",
+    "level_of", "key_of", "select_regions", "web_geometry", "features_json", "cut_antimeridian", "one_side_of_antimeridian", "web_mercator", "view_tolerance",
 ]
 
 #: Coverage simplification tolerance in degrees, and decimals kept, per level.
@@ -21,6 +21,11 @@ TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
 #: A layer with this column was simplified as a coverage at that tolerance already (the shipped
 #: ``shapefiles/*_web.shp``, made by ``scripts/build_shapefiles.py`` with this module's ``web_geometry``).
 WEB_TOLERANCE_COLUMN = "web_tol"
+#: ``select_regions`` records here the detail the preset's view needs (degrees): the view's width spread
+#: over :data:`VIEW_PIXELS` pixels. ``web_geometry`` simplifies that far (never finer than :data:`TOLERANCE`),
+#: so a continent or the world is not sent at the detail of one province (page size).
+VIEW_TOLERANCE_COLUMN = "view_tol"
+VIEW_PIXELS = 1600
 DECIMALS = 4
 #: Web Mercator's latitude limit used by the stills.
 MERCATOR_MAX_LAT = 85.0
@@ -40,6 +45,7 @@ def level_of(regions: gpd.GeoDataFrame) -> Level:
 
 
 def key_of(level: Level) -> str:
+    """The key column of a level: ``iso_3166_2`` for admin-1, ``iso_a2`` for admin-0."""
     return "iso_3166_2" if level == "admin1" else "iso_a2"
 
 
@@ -85,13 +91,58 @@ def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDa
     columns = {key: keys, "iso_a2": frame["iso_a2"].astype(str), "name": frame["name"].fillna("").astype(str)}
     if WEB_TOLERANCE_COLUMN in frame.columns:
         columns[WEB_TOLERANCE_COLUMN] = frame[WEB_TOLERANCE_COLUMN]
+    columns[VIEW_TOLERANCE_COLUMN] = view_tolerance(preset, level)
     geometry = one_side_of_antimeridian(np.asarray(frame.geometry.values))
     out = gpd.GeoDataFrame(columns, geometry=geometry, crs=4326)
     return out.sort_values(key, kind="stable").reset_index(drop=True), level
 
 
+def view_tolerance(preset: Preset, level: Level) -> float:
+    """The simplification the preset's view needs: its width over :data:`VIEW_PIXELS`, at least the level's."""
+    b = preset.bbox
+    return round(max(TOLERANCE[level], (b.east - b.west) / VIEW_PIXELS), 3)
+
+
 def web_geometry(regions: gpd.GeoDataFrame, level: Level) -> gpd.GeoSeries:
-    """Simplify the borders together (shared edges stay shared: no slivers), then round coordinates."""
+    """Simplify the borders together (shared edges stay shared: no slivers), then round coordinates.
+
+    Regions from :func:`select_regions` carry the tolerance their view needs (``view_tol``): a wide view
+    is simplified further, islands smaller than that tolerance squared are left out (each region keeps
+    its largest part), and coordinates keep 3 decimals once the tolerance is 0.05 degrees or more.
+    """
+    base = _web_geometry(regions, level)
+    if VIEW_TOLERANCE_COLUMN not in regions.columns or not len(regions):
+        return base
+    wanted = float(pd.to_numeric(regions[VIEW_TOLERANCE_COLUMN], errors="coerce").max())
+    if not np.isfinite(wanted) or wanted <= TOLERANCE[level]:
+        return base
+    return _for_view(base, wanted)
+
+
+def _for_view(geometry: gpd.GeoSeries, tolerance: float) -> gpd.GeoSeries:
+    try:
+        simple = geometry.simplify_coverage(tolerance)
+    except Exception:  # not a clean coverage (a user's layer): simplify each region on its own
+        simple = geometry.simplify(tolerance, preserve_topology=True)
+    decimals = 3 if tolerance >= 0.05 else DECIMALS
+    out = []
+    for geom in np.asarray(simple.values):
+        if geom is None or geom.is_empty:
+            out.append(geom)
+            continue
+        parts = [p for p in shapely.get_parts(_polygonal(geom)) if not p.is_empty]
+        if not parts:
+            out.append(shapely.Polygon())
+            continue
+        largest = max(parts, key=lambda p: (p.area, p.bounds))
+        kept = [p for p in parts if p is largest or p.area >= tolerance * tolerance]
+        merged = kept[0] if len(kept) == 1 else shapely.MultiPolygon(kept)
+        rounded = shapely.make_valid(shapely.transform(merged, lambda c: np.round(c, decimals)))
+        out.append(_polygonal(rounded))
+    return gpd.GeoSeries(out, index=geometry.index, crs=4326)
+
+
+def _web_geometry(regions: gpd.GeoDataFrame, level: Level) -> gpd.GeoSeries:
     if _simplified_already(regions, level):
         # Made by this same function at build time: simplified, rounded, valid and unwrapped already.
         return gpd.GeoSeries(regions.geometry.values, index=regions.index, crs=4326)
@@ -149,9 +200,9 @@ def _unwrap(geom: shapely.Geometry) -> shapely.Geometry:
 
 
 def cut_antimeridian(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Polygons whose rings cross the antimeridian (an edge jumping more than 180° of longitude, as in
-    world-atlas' spherical TopoJSON) cut into parts that each stay within -180..180; others unchanged.
+    """Polygons whose rings cross the antimeridian cut into parts within -180..180; others unchanged.
 
+    A ring crosses when an edge jumps more than 180° of longitude, as in world-atlas' spherical TopoJSON.
     Read planar, such a ring is a band across the whole map (Russia, Fiji) or, once made valid, a
     stripe. Each ring is unwrapped (longitudes made continuous), a ring around a pole (Antarctica) is
     closed along it, and the polygon is cut at ±180° and folded back. For a boundary layer's build,
@@ -162,11 +213,19 @@ def cut_antimeridian(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
 
 
 def one_side_of_antimeridian(geometries: np.ndarray) -> np.ndarray:
-    """Regions with parts on both sides of the antimeridian drawn in one piece: the smaller side's parts
-    move by 360° to sit beside the larger side (Alaska's western Aleutians west of -180°, Chukotka's
-    eastern tip east of 180°), so no outline spans the map. Regions around a pole are left as they are.
+    """Regions with parts on both sides of the antimeridian drawn in one piece, on their larger side.
+
+    The smaller side's parts move by 360° to sit beside the larger side (Alaska's western Aleutians west
+    of -180°, Chukotka's eastern tip east of 180°), so no outline spans the map. Regions around a pole
+    are left as they are.
     """
-    return np.array([_one_side(g) for g in geometries], dtype=object)
+    out = np.array(geometries, dtype=object)
+    bounds = shapely.bounds(out)
+    with np.errstate(invalid="ignore"):
+        wide = np.flatnonzero(bounds[:, 2] - bounds[:, 0] > 180)  # NaN (no geometry) is not wide
+    for i in wide:
+        out[i] = _one_side(out[i])
+    return out
 
 
 def web_mercator(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -264,5 +323,5 @@ def features_json(regions: gpd.GeoDataFrame, geometry: gpd.GeoSeries, key: str) 
     for k, name, g in zip(regions[key], regions["name"], geo):
         if g is None:
             continue
-        parts.append('{"type":"Feature","id":%s,"properties":{"name":%s},"geometry":%s}' % (script_json(k), script_json(name), g))
+        parts.append(f'{{"type":"Feature","id":{script_json(k)},"properties":{{"name":{script_json(name)}}},"geometry":{g}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"

@@ -4,7 +4,8 @@
    Panes: cmSea (150) and cmLand (160) below the choropleth (overlayPane, 400); cmBorders (410) and
    cmLabels (420) above it. Labels are DOM elements; on every zoom/resize each label shows its name, its
    short form (postal/ISO code) or nothing, whichever fits inside its region at that zoom, and a label
-   that would overlap one already placed (larger regions first) is hidden. */
+   that would overlap one already placed (larger regions first) is hidden. Over a tile layer, pass the
+   payload with sea and land set to null: only borders and labels are drawn. */
 function capacitymapBasemap(map, payload) {
   "use strict";
   var colours = payload.colours || {};
@@ -43,7 +44,7 @@ function capacitymapBasemap(map, payload) {
     layers[name] = layer;
     return layer;
   }
-  map.getContainer().style.background = colours.sea || "#dce8f0";
+  if (payload.sea) { map.getContainer().style.background = colours.sea || "#dce8f0"; }
   vector("cmSea", payload.sea, function () { return {stroke: false, fillColor: colours.sea, fillOpacity: 1}; });
   vector("cmLand", payload.land, function () {
     return {fillColor: colours.land, fillOpacity: 1, color: colours.landBorder, weight: 0.6};

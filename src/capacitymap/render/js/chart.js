@@ -47,6 +47,9 @@ function capacitymapChart(container, payload) {
   }
   function nameOf(key) { return (payload.names && payload.names[key]) || key; }
   function clip(text, chars) { return text.length <= chars ? text : text.slice(0, Math.max(chars - 1, 1)) + "\u2026"; }
+  function lowerFirst(text) {  // "Share of hashrate" -> "share of hashrate"; "CCAF share" stays
+    return text.length > 1 && text.charAt(1) === text.charAt(1).toLowerCase() ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+  }
   function stepPhrase(step) { return step ? ", " + step : ""; }
 
   var root = el("figure", "cm-chart");
@@ -57,7 +60,9 @@ function capacitymapChart(container, payload) {
   title.id = "cm-chart-title-" + capacitymapChart.count;
   root.setAttribute("aria-labelledby", title.id);
   var bars = svg("svg", {"class": "cm-bars", "aria-hidden": "true", focusable: "false"});
-  var table = el("table", "cm-chart-sr");
+  var tableBox = el("div", "cm-chart-sr");  // a table grows to its content: hide it inside a box that cannot
+  var table = el("table", "cm-chart-table");
+  tableBox.appendChild(table);
   var lineBox = el("div", "cm-chart-line");
   var lineTitle = el("p", "cm-chart-line-title");
   var line = svg("svg", {"class": "cm-line", role: "img", focusable: "false"});
@@ -66,7 +71,7 @@ function capacitymapChart(container, payload) {
   lineBox.appendChild(line);
   root.appendChild(title);
   root.appendChild(bars);
-  root.appendChild(table);
+  root.appendChild(tableBox);
   if (steps.length > 1) { root.appendChild(lineBox); root.appendChild(hint); }
   while (container.firstChild) { container.removeChild(container.firstChild); }
   container.appendChild(root);
@@ -163,7 +168,7 @@ function capacitymapChart(container, payload) {
       line.setAttribute("aria-label", lineTitle.textContent || "No place selected");
       return;
     }
-    lineTitle.textContent = name + ": " + payload.valueLabel.charAt(0).toLowerCase() + payload.valueLabel.slice(1) + " over time";
+    lineTitle.textContent = name + ": " + lowerFirst(payload.valueLabel) + " over time";
     var vals = s.v, lo = 0, hi = 0, best = -1;
     vals.forEach(function (v, i) {
       if (v === null) { return; }
@@ -195,7 +200,7 @@ function capacitymapChart(container, payload) {
       var nowText = svg("text", {x: X(at).toFixed(1), y: 10, "text-anchor": at < n / 2 ? "start" : "end"}, state.step + ": " + s.t[at]);
       line.appendChild(nowText);
     }
-    if (best >= 0 && hi > 0) {
+    if (best >= 0 && hi > 0 && best !== at) {
       line.appendChild(svg("line", {x1: left, x2: W - right, y1: Y(hi).toFixed(1), y2: Y(hi).toFixed(1), stroke: "#e3e3e3", "stroke-width": 1}));
       line.appendChild(svg("text", {x: W - right, y: (Y(hi) + 12).toFixed(1), "text-anchor": "end", "class": "cm-chart-muted"}, "max " + s.t[best]));
     }
@@ -203,7 +208,7 @@ function capacitymapChart(container, payload) {
     line.appendChild(svg("text", {x: W - right, y: H - 5, "text-anchor": "end", "class": "cm-chart-muted"}, steps[n - 1]));
     var first = -1, last = -1;
     vals.forEach(function (v, i) { if (v !== null) { if (first < 0) { first = i; } last = i; } });
-    var desc = name + ": " + payload.valueLabel + " from " + steps[first] + " (" + s.t[first] + ") to " + steps[last] +
+    var desc = name + ": " + lowerFirst(payload.valueLabel) + " from " + steps[first] + " (" + s.t[first] + ") to " + steps[last] +
       " (" + s.t[last] + "); highest " + s.t[best] + " in " + steps[best] + ".";
     line.setAttribute("aria-label", desc);
   }
