@@ -229,7 +229,7 @@ class MadeMap:
     warnings: list[Problem]
     reconciliation: object | None
 
-    def build(self):  # noqa: ANN201 - folium.Map
+    def build(self):  # noqa: ANN201 - capacitymap.render.BuiltMap (render_html(made.build()) is the page)
         from capacitymap.maps import make_map
 
         return make_map(self.spec, self.layers)  # type: ignore[arg-type]
@@ -256,7 +256,8 @@ def map_files(
 ) -> MadeMap:
     """Facility files make a capacity map with markers; hashrate files a share (or EH/s) map; both, a
     hashrate map with the facilities as markers. ``by_month`` gives the capacity map a monthly slider
-    (the state as of each month in which a figure is dated)."""
+    (the state as of each month in which a figure is dated).
+    """
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level

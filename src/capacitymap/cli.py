@@ -483,7 +483,9 @@ def _preset(text: str) -> Any:
               help="Output file: .html, .png or .svg (the suffix picks the format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
 @_overwrite_option
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
+@click.option("--tiles", default=None, metavar="carto-light|osm|URL", help="A tile background (with --cdn only); default: none.")
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
 @click.option("--by-month", is_flag=True, help="Capacity maps: a monthly slider of capacity as of each month in which a figure is dated.")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
@@ -496,7 +498,8 @@ def _preset(text: str) -> Any:
 @_boundary_options
 @_kind_option
 @_fail_on_library_errors
-def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool,
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool, self_contained: bool, tiles: str | None,
+           alt_text: bool, by_month: bool,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
@@ -504,17 +507,21 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
            kind: str | None, overwrite: bool, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset."""
     from capacitymap import api
-    from capacitymap.render import MapSpec, describe, render_html
+    from capacitymap.render import MapSpec, render_html
 
     _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
     fmt = _output_format(out, fmt)
     _check_out(out, files, overwrite=overwrite)
+    if cdn and self_contained:
+        raise click.UsageError("--cdn and --self-contained contradict each other; give one (self-contained is the default)")
+    if tiles and not cdn:
+        raise click.UsageError("--tiles needs --cdn: tiles are fetched from a server, so the page cannot be self-contained")
     hashrate_given = [name for name, given in (("--network-hashrate", network_hashrate), ("--vpn-correct", vpn_correct),
                       ("--average", average), ("--pool-weighting", pool_weighting != "hashrate")) if given]
     _check_options_apply(files, kind, hashrate_options=hashrate_given, facility_options=_filters_given(filters))
     spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
-                   assets="inline" if self_contained else "cdn")
+                   assets="cdn" if cdn else "inline", tiles=tiles)
     with _progress(f"reading and mapping {len(files)} file(s)"):
         made = api.map_files(
             files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
@@ -525,9 +532,10 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
+    built = made.build() if fmt == "html" or alt_text else None
     if fmt == "html":
         with _progress("drawing the page"):
-            page = render_html(made.build())
+            page = render_html(built)
         _check_page_size(page, out)
         _write(out, page)
     else:
@@ -536,20 +544,21 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
         _write(out, still)
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(describe(made.spec, made.layers.values, made.layers.facilities, regions=made.layers.regions))
+        click.echo(built.alt)  # type: ignore[union-attr]
 
 
 @main.command()
 @click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--url", default=None, help="Where the page will be published (http(s) or relative); default: the file name.")
-@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True)
+@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True,
+              help="The most the box takes before the page reports its own height.")
 @click.option("--title", default="Bitcoin mining map", show_default=True, help="The iframe's accessible title.")
 @_fail_on_library_errors
 def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
-    """Print a responsive iframe snippet that embeds PAGE in an article."""
-    from capacitymap.export import embed_snippet
+    """Print a responsive snippet that embeds PAGE in an article: it grows to the page's own height."""
+    from capacitymap.export.embed import responsive_embed
 
-    click.echo(embed_snippet(url or page.name, height_px=height_px, title=title))
+    click.echo(responsive_embed(url or page.name, height_px=height_px, title=title))
 
 
 @main.command()
@@ -634,11 +643,12 @@ def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: st
 
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"), show_default=True)
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: pages that need no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (smaller pages that need the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
 @click.option("--no-stills", is_flag=True, help="Skip the PNG stills.")
 @click.option("--overwrite", is_flag=True, help="Replace files in OUT that demo did not write (demo always rewrites its own).")
 @_fail_on_library_errors
-def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) -> None:
+def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwrite: bool) -> None:
     """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills).
 
     Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
@@ -650,7 +660,7 @@ def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) 
     from capacitymap.render import render_html
 
     with _progress("preparing the demo maps"):
-        items = demo_maps(assets="inline" if self_contained else "cdn")
+        items = demo_maps(assets="cdn" if cdn else "inline")
     ledger = OutputLedger(out_dir, ".capacitymap-demo.json")
     suffixes = (".html",) if no_stills else (".html", ".png")
     try:
