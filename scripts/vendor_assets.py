@@ -1,4 +1,4 @@
-"""Vendor the JS/CSS folium references into ``src/capacitymap/render/assets/`` for self-contained maps.
+"""Vendor Leaflet (the only library the map page uses) into ``src/capacitymap/render/assets/`` for self-contained maps.
 
 Fetches each pinned package from the npm registry with ``npm pack`` (the registry is the only
 network this needs), checks the tarball against the pinned sha512 integrity, copies the few files
@@ -68,71 +68,6 @@ PINS: tuple[Pin, ...] = (
             File("dist/images/marker-icon.png", "images/marker-icon.png"),
             File("dist/images/marker-icon-2x.png", "images/marker-icon-2x.png"),
             File("dist/images/marker-shadow.png", "images/marker-shadow.png"),
-        ),
-    ),
-    Pin(
-        "jquery", "3.7.1",
-        "sha512-m4avr8yL8kmFN8psrbFFFmB/If14iN5o9nw/NgnnM+kybDJpRsAynV2BsfpTYrTRysYUdADVD7CkUUizgkpLfg==",
-        "MIT", "LICENSE.txt",
-        (
-            # folium.Popup and TimeSliderChoropleth call $(...)
-            File("dist/jquery.min.js", "jquery.min.js", (
-                "https://code.jquery.com/jquery-3.7.1.min.js",
-                "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js",
-            )),
-        ),
-    ),
-    Pin(
-        "leaflet.markercluster", "1.1.0",
-        "sha512-eI+XkCiLiHwCC3uZ4/n4+Vq3rXcqEHN2lhHRVG1WVziy/3Q0TTipWkzEa1zO0dKZI2AnI5ppFDWrOjnQ7MJLKQ==",
-        "MIT", "MIT-LICENCE.txt",
-        (
-            File("dist/leaflet.markercluster.js", "leaflet.markercluster.js",
-                 ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js",)),
-            File("dist/MarkerCluster.css", "MarkerCluster.css",
-                 ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css",)),
-            File("dist/MarkerCluster.Default.css", "MarkerCluster.Default.css",
-                 ("https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css",)),
-        ),
-    ),
-    Pin(
-        # d3js.org/d3.v4.min.js is the last 4.x release, 4.13.0
-        "d3", "4.13.0",
-        "sha512-l8c4+0SldjVKLaE2WG++EQlqD7mh/dmQjvi2L2lKPadAVC+TbJC4ci7Uk9bRi+To0+ansgsS0iWfPjD7DBy+FQ==",
-        "BSD-3-Clause", "LICENSE",
-        (File("build/d3.min.js", "d3.min.js", ("https://d3js.org/d3.v4.min.js",)),),
-    ),
-    Pin(
-        # branca's colormap legend (LinearColormap / StepColormap added to a map)
-        "d3", "3.5.5",
-        "sha512-JPx0wEFxcYVcCZXgUbsy8NzVzD3zKat1KLtdCeOHPsmrpFlc09nr2/5Ls9ey7mo8SV6cWew0piLrmPVybj9I8w==",
-        "BSD-3-Clause", "LICENSE",
-        (File("d3.min.js", "d3.min.js", ("https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",)),),
-    ),
-    Pin(
-        # TimeSliderChoropleth formats dates with moment
-        "moment", "2.18.1",
-        "sha512-QGcnVKRSEhbWy2i0pqFhjWMCczL/YU5ICMB3maUavFcyUqBszRnzsswvOaGOqSfWZ/R+dMnb9gGBuRT4LMTdVQ==",
-        "MIT", "LICENSE",
-        (File("min/moment.min.js", "moment.min.js",
-              ("https://cdnjs.cloudflare.com/ajax/libs/moment.js/2.18.1/moment.min.js",)),),
-    ),
-    Pin(
-        "leaflet.featuregroup.subgroup", "1.0.2",
-        "sha512-9nCVg8nUe686+BtPbUT7ALOe/IA+8Mum+rkA8pfPpCkH0WvKevRrH+JMcMTjAoNQKVI0uxrWrLV5w298SS3ESA==",
-        "BSD-2-Clause", "LICENSE",
-        (File("dist/leaflet.featuregroup.subgroup.js", "leaflet.featuregroup.subgroup.js",
-              ("https://unpkg.com/leaflet.featuregroup.subgroup@1.0.2/dist/leaflet.featuregroup.subgroup.js",)),),
-    ),
-    Pin(
-        "leaflet-groupedlayercontrol", "0.6.1",
-        "sha512-xkGeH6ygcryFQI0FUWn6Bz93zlwrOSpeXgJQ3jLRoUQJ5h/Qgrz+GqR9nhBFfikjUKtC1sCKL3eDR9wNTWhLlA==",
-        "MIT", "LICENSE.txt",
-        (
-            File("dist/leaflet.groupedlayercontrol.min.js", "leaflet.groupedlayercontrol.min.js",
-                 ("https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js",)),
-            File("dist/leaflet.groupedlayercontrol.min.css", "leaflet.groupedlayercontrol.min.css",
-                 ("https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css",)),
         ),
     ),
 )

@@ -1,9 +1,12 @@
-"""Points → regional totals: border rule, fallback, report, exactness, both engines."""
+"""Points -> regional totals: one placement per point, the nearest rule, the unplaced row, the raster, exactness, both engines."""
 
 from __future__ import annotations
 
 import math
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import shapely
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +28,8 @@ from capacitymap.aggregate import (
     aggregate_points,
     build_region_index,
 )
-from capacitymap.errors import BoundaryError, DataError, SchemaError
+from capacitymap.aggregate._raster import BOUNDARY, Raster
+from capacitymap.errors import BoundaryError, CapacityMapError, DataError, OptionError, SchemaError
 from capacitymap.io.points import open_points, read_point_part
 
 # Three unit squares: US-NM | US-TX side by side, CA-ON on top of US-TX; admin-0 adds MX elsewhere.
@@ -81,18 +86,20 @@ def write_parquet(frame: pd.DataFrame, path, row_group_size: int = 3) -> str:
     return str(path)
 
 
-# --- border rule, fallback, report ------------------------------------------------------------
+# --- border rule, fallback, the unplaced row, report ----------------------------------------------
 
 
 def test_border_points_go_to_the_code_that_sorts_first(admin1, admin0):
     index = build_region_index(admin1, admin0)
     f = points_frame()
-    target = index.locate(f["latitude"].to_numpy(), f["longitude"].to_numpy())
-    labels = index.labels
-    got = [labels["region"].iloc[index.label_of[t]] if index.label_of[t] >= 0 else t for t in target]
+    placed = index.place(f["latitude"], f["longitude"])
+    got = placed["region"].astype(object).where(placed["region"].notna(), placed["placement"]).tolist()
     assert got[:4] == ["US-TX", "US-NM", "CA-ON", "CA-ON"]
     assert got[10:] == ["US-NM", "CA-ON"]
-    assert got[7] == index.outside and got[8] == index.nan and got[9] == index.nan
+    assert got[7:10] == ["unplaced", "nan", "nan"]
+    assert placed["country"].tolist()[4:10] == ["MX", "MX", "ZZ", "ZZ", "ZZ", "ZZ"]
+    target = index.locate(f["latitude"], f["longitude"])
+    assert target[7] == index.outside and target[8] == index.nan and target[9] == index.nan
 
 
 def test_table_and_report_at_admin1(admin1, admin0):
@@ -105,31 +112,66 @@ def test_table_and_report_at_admin1(admin1, admin0):
     assert jan.loc["CA-ON", "share"] == (4 + 8 + 2048) / total_jan
     feb = table[table["month"] == "2024-02"]
     assert feb["region"].isna().all()
-    assert feb.set_index("country")["hashrate_ehs"].to_dict() == pytest.approx({"MX": 48e-6, "ZZ": 64e-6})
+    # MX has no admin-1: a country row. ZZ: the admin-0 polygon without a code, the sea point and a NaN point.
+    assert feb.set_index("country")["hashrate_ehs"].to_dict() == pytest.approx({"MX": 48e-6, "ZZ": (64 + 128 + 256) * 1e-6})
+    assert feb.set_index("country")["points"].to_dict() == {"MX": 2, "ZZ": 3}
     assert (table["share_of"] == "global").all()
     rep = report.groups.set_index("month")
     assert rep.loc["2024-01", "nan_points"] == 1 and rep.loc["2024-01", "nan_hashrate_ehs"] == pytest.approx(512e-6)
     assert rep.loc["2024-02", "outside_points"] == 1 and rep.loc["2024-02", "outside_hashrate_ehs"] == pytest.approx(128e-6)
     assert rep.loc["2024-02", "country_points"] == 3
-    assert report.points == 12 and report.matched_points == 9
-    assert report.outside_points == 1 and report.nan_points == 2
-    # Shares sum to matched / total weight; the rest is visible in the report.
-    for month, group in table.groupby("month"):
-        r = rep.loc[month]
-        assert group["share"].sum() == pytest.approx((r.region_hashrate_ehs + r.country_hashrate_ehs) / r.total_hashrate_ehs)
-    assert "NaN coordinates" in report.summary() and "12 points" in report.summary()
+    assert report.points == 12 and report.placed_points == 9
+    assert report.points_of("outside") == 1 and report.points_of("nan") == 2 and report.unplaced_points == 3
+    # Every point is in the table, so each group's shares sum to 1; the report keeps the fates apart.
+    assert table["points"].sum() == 12
+    for _, group in table.groupby("month"):
+        assert group["share"].sum() == pytest.approx(1.0, abs=1e-15)
+    zz_jan = table[(table["month"] == "2024-01") & (table["country"] == "ZZ")]
+    assert zz_jan["points"].tolist() == [1] and zz_jan["share"].iloc[0] == 512 / total_jan
+    assert "NaN coordinates" in report.summary() and "12 points" in report.summary() and "unplaced row" in report.summary()
 
 
-def test_level_country_ignores_admin1(admin1, admin0):
+def test_level_country_places_points_as_admin1_does(admin1, admin0):
     table, report = aggregate_points([points_frame()], build_region_index(admin1, admin0, level="country"), weight="th")
     assert table["region"].isna().all()
-    assert table.set_index("country")["points"].to_dict() == {"CA": 3, "MX": 2, "US": 3, "ZZ": 1}  # CA sorts first on the border
+    assert table.set_index("country")["points"].to_dict() == {"CA": 3, "MX": 2, "US": 3, "ZZ": 4}  # CA-ON sorts first on the border
     assert report.groups["country_points"].sum() == 9 and report.groups["region_points"].sum() == 0
 
 
-def test_admin1_without_admin0_counts_uncovered_countries_as_outside(admin1):
-    _, report = aggregate_points([points_frame()], build_region_index(admin1), weight="th")
-    assert report.outside_points == 4 and report.matched_points == 6
+def test_admin1_without_admin0_counts_uncovered_countries_as_unplaced(admin1):
+    table, report = aggregate_points([points_frame()], build_region_index(admin1), weight="th")
+    assert report.points_of("outside") == 4 and report.placed_points == 6
+    assert table.set_index("country").loc["ZZ", "points"] == 6  # 4 outside + 2 NaN
+
+
+def test_admin0_polygons_of_countries_with_admin1_are_not_used(admin1):
+    # A coarse admin-0 "US" that reaches into Canada's region and beyond: the admin-1 layer says the
+    # country wherever it covers a point; the admin-0 US polygon is not used at all.
+    coarse = gpd.GeoDataFrame({"iso_a2": ["US", "HK"]}, geometry=[shapely.box(-1, 0, 1, 1.5), shapely.box(0.5, 0.5, 0.7, 0.7)], crs=4326)
+    lat, lon = [1.25, 0.6, 0.6, 3.0], [0.5, 0.6, -0.5, 0.5]
+    for level in ("admin1", "country"):
+        placed = build_region_index(admin1, coarse, level=level).place(lat, lon)
+        assert placed["country"].tolist() == ["CA", "US", "US", "ZZ"], level
+        assert placed["placement"].tolist() == ["point", "point", "point", "unplaced"], level
+
+
+def test_the_nearest_rule_within_25_km(admin1, admin0):
+    index = build_region_index(admin1, admin0)
+    # 0.1 degree east of US-TX at the equator is about 11 km; 0.3 degree about 33 km.
+    placed = index.place([0.5, 0.5, -0.1], [1.1, 1.3, 5.5])
+    assert placed["region"].tolist()[:1] == ["US-TX"] and placed["placement"].tolist() == ["nearest", "unplaced", "unplaced"]
+    assert placed["distance_km"].iloc[0] == pytest.approx(11.13, abs=0.01)
+    # An uncovered country (MX, admin-0 only) is a target of the rule too: 0.1 degree below its square.
+    assert index.place([4.9], [5.5])[["country", "placement"]].values.tolist() == [["MX", "nearest"]]
+    # Equal distances go to the code that sorts first: below the NM|TX corner.
+    assert index.place([-0.1], [0.0])["region"].tolist() == ["US-NM"]
+    frame = pd.DataFrame({"latitude": [0.5, 0.5], "longitude": [1.1, 1.3], "w": [1.0, 2.0]})
+    table, report = aggregate_points([frame], index, weight="w")
+    assert report.points_of("nearest") == 1 and report.points_of("region") == 1 and report.points_of("outside") == 1
+    assert table.set_index("country")["share"].to_dict() == {"US": 1 / 3, "ZZ": 2 / 3}
+    narrow = build_region_index(admin1, admin0, tolerance_km=5)
+    assert narrow.place([0.5], [1.1])["placement"].tolist() == ["unplaced"]
+    assert "within 25 km" in report.summary()
 
 
 def test_weight_units_convert_to_ehs(admin1):
@@ -141,7 +183,7 @@ def test_weight_units_convert_to_ehs(admin1):
 
 def test_sums_are_exact_and_independent_of_batching(admin1):
     # 0.1 + 0.2 + 0.3 in floats depends on the order; the exact sum does not.
-    w = np.array([1e16, 1.0, -0.0, 0.1, 0.2, 0.3, 5e-324, 1e-300] * 50)
+    w = np.array([1e16, 1.0, -0.0, 0.1, 0.2, 0.3, 5e-324, 1e-300, 1e300, 3.3e-17] * 50)
     rng = np.random.default_rng(1)
     frame = pd.DataFrame({"latitude": 0.5, "longitude": 0.5, "w": rng.permutation(w)})
     index = build_region_index(admin1)
@@ -152,9 +194,9 @@ def test_sums_are_exact_and_independent_of_batching(admin1):
     assert one["hashrate_ehs"].iloc[0] == exact
 
 
-# --- conservation (hypothesis) -----------------------------------------------------------------
+# --- conservation and one truth (hypothesis) ----------------------------------------------------
 
-coordinate = st.one_of(st.floats(-1.5, 2.5), st.sampled_from([-1.0, 0.0, 1.0, 2.0, 0.5]), st.just(float("nan")))
+coordinate = st.one_of(st.floats(-1.5, 2.5), st.sampled_from([-1.0, 0.0, 1.0, 2.0, 0.5, 1.1, -1.2]), st.just(float("nan")))
 record = st.tuples(coordinate, coordinate, st.floats(0, 1e6), st.sampled_from(["a", "b", None]))
 
 
@@ -168,17 +210,69 @@ def test_every_point_and_all_weight_is_accounted_for(admin1, admin0, records, sp
     g = report.groups
     assert g["total_points"].sum() == len(frame)
     assert (g["region_points"] + g["country_points"] + g["outside_points"] + g["nan_points"] == g["total_points"]).all()
-    assert table["points"].sum() == report.matched_points
-    matched = g["region_hashrate_ehs"] + g["country_hashrate_ehs"]
-    assert np.allclose(matched + g["outside_hashrate_ehs"] + g["nan_hashrate_ehs"], g["total_hashrate_ehs"], rtol=1e-12, atol=0)
+    assert (g["nearest_points"] <= g["region_points"] + g["country_points"]).all()
+    assert table["points"].sum() == report.points == len(frame)
+    placed = g["region_hashrate_ehs"] + g["country_hashrate_ehs"]
+    assert np.allclose(placed + g["outside_hashrate_ehs"] + g["nan_hashrate_ehs"], g["total_hashrate_ehs"], rtol=1e-12, atol=0)
     assert g["total_hashrate_ehs"].sum() == pytest.approx(math.fsum(frame["w"]), rel=1e-12, abs=0)
     nan_pts = int((frame["latitude"].isna() | frame["longitude"].isna()).sum())
-    assert report.nan_points == nan_pts
-    # A group whose weight is all zero has no shares (NaN), not a division by zero.
+    assert report.points_of("nan") == nan_pts
+    # A group whose weight is all zero has no shares (NaN), not a division by zero; the others sum to 1.
     totals = frame.groupby(frame["pool"].fillna("<NA>"))["w"].sum()
     zero = (table["pool"].astype(object).fillna("<NA>").map(totals) == 0).to_numpy()
     assert table["share"].isna().to_numpy().tolist() == zero.tolist()
-    assert ((table["share"][~zero] >= 0) & (table["share"][~zero] <= 1)).all()
+    for _, group in table[~zero].groupby(table["pool"].astype(object).fillna("<NA>")):
+        assert group["share"].sum() == pytest.approx(1.0, abs=1e-12)
+
+
+# A covered country whose coarse admin-0 polygon disagrees with its admin-1 regions, an uncovered
+# country overlapping a region (as Hong Kong's 1:50m polygon overlaps Guangdong at 1:10m), a gap
+# between regions, and an admin-0 polygon without a code.
+TRUTH_ADMIN0 = gpd.GeoDataFrame(
+    {"iso_a2": ["US", "HK", "MX", "-99"]},
+    geometry=[shapely.box(-1.2, -0.1, 1.1, 1.05), shapely.box(0.8, 0.8, 1.4, 1.4), shapely.box(1.5, 0, 2.5, 1), shapely.box(-1, 2.2, 0, 2.6)],
+    crs=4326,
+)
+truth_point = st.tuples(st.one_of(st.floats(-0.5, 3.0), st.sampled_from([0.0, 1.0, 2.0, 0.8, 1.5, 2.2])),
+                        st.one_of(st.floats(-1.6, 2.8), st.sampled_from([-1.0, 0.0, 1.0, 1.5, 2.5, 1.4])),
+                        st.floats(0, 1e3), st.sampled_from(["2024-01", "2024-02"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(records=st.lists(truth_point, min_size=1, max_size=40))
+def test_country_totals_are_the_same_at_both_levels(admin1, records):
+    frame = pd.DataFrame(records, columns=["latitude", "longitude", "w", "month"])
+    by_country, _ = aggregate_points([frame], build_region_index(admin1, TRUTH_ADMIN0, level="country"), weight="w", by=["month"])
+    by_region, _ = aggregate_points([frame], build_region_index(admin1, TRUTH_ADMIN0, level="admin1"), weight="w", by=["month"])
+    assert by_country["region"].isna().all()
+    summed = by_region.groupby(["month", "country"], observed=True)[["hashrate_ehs", "points"]].sum()
+    direct = by_country.set_index(["month", "country"])[["hashrate_ehs", "points"]]
+    pd.testing.assert_index_equal(direct.index, summed.index)
+    assert (direct["points"] == summed["points"]).all()
+    np.testing.assert_allclose(direct["hashrate_ehs"].to_numpy(), summed["hashrate_ehs"].to_numpy(), rtol=1e-12, atol=0)
+
+
+# --- the raster never changes an answer ---------------------------------------------------------
+
+
+def _without_raster(index):
+    """The same index with a raster of one boundary cell: every point takes the exact path."""
+    copy = index.copy_for_thread()
+    copy.placer.raster = Raster(0.0, 0.0, 1e-9, 1e-9, 1, 1, np.full(1, BOUNDARY, np.int16))
+    copy.placer.memo = {}
+    return copy
+
+
+edge_coordinate = st.one_of(st.floats(-1.6, 2.6), st.sampled_from([-1.0, 0.0, 1.0, 2.0, 1.225, -1.225, 0.5]),
+                            st.integers(-1600, 2600).map(lambda i: i / 1000))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(points=st.lists(st.tuples(edge_coordinate, edge_coordinate), min_size=1, max_size=50), cells=st.sampled_from([16, 400, 10_000]))
+def test_the_raster_agrees_with_the_exact_test(admin1, admin0, points, cells):
+    lat, lon = np.array(points).T
+    index = build_region_index(admin1, admin0, max_cells=cells)
+    np.testing.assert_array_equal(index.locate(lat, lon), _without_raster(index).locate(lat, lon))
 
 
 # --- io.points and both engines ----------------------------------------------------------------
@@ -295,18 +389,32 @@ def test_text_in_a_numeric_column(tmp_path, admin1):
 def test_option_errors(tmp_path, admin1, admin0):
     source = open_points(write_parquet(points_frame(), tmp_path / "p.parquet"), weight="th")
     index = build_region_index(admin1)
-    with pytest.raises(ValueError, match=r"weight_unit: expected one of .*got 'GH/s'"):
+    with pytest.raises(OptionError, match=r"weight unit: expected one of .*got 'GH/s'"):
         aggregate_points([], index, weight="th", weight_unit="GH/s")
-    with pytest.raises(ValueError, match=r"by: expected distinct group columns.*got \['latitude'\]"):
+    with pytest.raises(OptionError, match=r"--by: expected group columns such as month and pool, got the coordinate column 'latitude'"):
         aggregate_points([], index, weight="th", by=["latitude"])
-    with pytest.raises(ValueError, match=r"by: expected distinct.*got \['pool', 'pool'\]"):
+    with pytest.raises(OptionError, match=r"--by: .*got the weight column 'th'"):
+        aggregate_points([], index, weight="th", by=["th"])
+    with pytest.raises(OptionError, match=r"--by: .*got 'share', a column of the output table; rename that input column"):
+        aggregate_points([], index, weight="th", by=["share"])
+    with pytest.raises(OptionError, match=r"--by: expected each group column once, got \['pool'\]"):
         aggregate_points([], index, weight="th", by=["pool", "pool"])
-    with pytest.raises(ValueError, match=r"engine: expected one of .*got 'spark'"):
+    with pytest.raises(OptionError, match=r"engine: expected one of .*got 'spark'"):
         aggregate(source, admin1, admin0, engine="spark")
-    with pytest.raises(ValueError, match=r"scheduler: expected None with engine 'incore'"):
+    with pytest.raises(OptionError, match=r"scheduler: expected None with engine 'incore'"):
         aggregate(source, admin1, admin0, scheduler="tcp://127.0.0.1:1")
-    with pytest.raises(ValueError, match=r"level: expected one of .*got 'county'"):
+    with pytest.raises(OptionError, match=r"level: expected one of .*got 'county'"):
         build_region_index(admin1, admin0, level="county")
+    with pytest.raises(OptionError, match=r"tolerance_km: expected a distance >= 0 in km, got -1"):
+        build_region_index(admin1, admin0, tolerance_km=-1)
+    # Every one of them is a CapacityMapError (and a ValueError, as before).
+    assert issubclass(OptionError, CapacityMapError) and issubclass(OptionError, ValueError)
+
+
+def test_text_weights_in_a_frame_name_the_row(admin1):
+    frame = pd.DataFrame({"latitude": [0.5, 0.5], "longitude": [0.5, 0.5], "w": ["1.5", "lots"]})
+    with pytest.raises(DataError, match=r"<points>:2:w: expected a number \(a hashrate\), got 'lots'; store numbers, not text"):
+        aggregate_points([frame], build_region_index(admin1), weight="w")
 
 
 def test_unreachable_scheduler(tmp_path, admin1):
@@ -333,14 +441,14 @@ def test_boundary_layer_errors(admin1, admin0):
 
 
 def test_frames_bigger_than_the_exact_bincount_limit_are_cut(admin1, monkeypatch):
-    import capacitymap.aggregate as agg
+    import capacitymap.aggregate._engines as engines
 
     frame = pd.DataFrame({"latitude": [0.5] * 10, "longitude": [0.5] * 9 + [5.0], "w": np.arange(10.0)})
     whole, _ = aggregate_points([frame], build_region_index(admin1), weight="w")
-    monkeypatch.setattr(agg, "_MAX_PARTIAL_ROWS", 3)
+    monkeypatch.setattr(engines, "MAX_PARTIAL_ROWS", 3)
     cut, report = aggregate_points([frame], build_region_index(admin1), weight="w")
     pd.testing.assert_frame_equal(whole, cut)
-    assert report.outside_points == 1 and report.outside_hashrate_ehs == pytest.approx(9e-6)
+    assert report.points_of("outside") == 1 and report.hashrate_ehs_of("outside") == pytest.approx(9e-6)
 
 
 def test_progress_callback_and_bar(admin1, capsys):
@@ -358,3 +466,107 @@ def test_progress_callback_and_bar(admin1, capsys):
 def test_threads_must_be_positive(admin1):
     with pytest.raises(ValueError, match="threads: expected 1 or more, got 0"):
         aggregate_points([], build_region_index(admin1), weight="th", threads=0)
+
+
+def test_progress_line_needs_no_third_party_package(tmp_path):
+    # tqdm (the scale extra) is not installed for this run: aggregate still shows its progress line.
+    frame = points_frame()
+    path = write_parquet(frame, tmp_path / "p.parquet")
+    code = (
+        "import sys; sys.modules['tqdm'] = None; sys.modules['dask'] = None; sys.modules['distributed'] = None\n"
+        "import geopandas as gpd, shapely\n"
+        "from capacitymap.aggregate import aggregate_points, build_region_index\n"
+        "from capacitymap.io.points import open_points\n"
+        "a1 = gpd.GeoDataFrame({'iso_3166_2': ['US-TX'], 'iso_a2': ['US']}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)\n"
+        f"src = open_points({str(path)!r}, weight='th', by=['month'])\n"
+        "table, report = aggregate_points(src.batches(), build_region_index(a1), weight='th', by=['month'], quiet=False, total=src.rows)\n"
+        "print(report.points)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                         env={"PYTHONPATH": str(Path(__file__).parents[1] / "src"), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "12"
+    assert "aggregate: 12/12 points (100%)" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_dask_engine_without_dask_is_a_clean_error(tmp_path, admin1, monkeypatch):
+    source = open_points(write_parquet(points_frame(), tmp_path / "p.parquet"), weight="th")
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(OptionError, match=r"engine 'dask' expected dask.distributed to be installed.*pip install 'capacitymap\[scale\]'"):
+        aggregate_dask(source, build_region_index(admin1))
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def _cli(*args):
+    from capacitymap.cli import main
+
+    return CliRunner().invoke(main, ["aggregate", *map(str, args)], catch_exceptions=False)
+
+
+@pytest.mark.integration
+def test_cli_errors_are_messages_not_tracebacks(tmp_path):
+    frame = pd.DataFrame({"latitude": [31.0, 45.0], "longitude": [-99.0, -72.0], "w": [1.0, 2.0], "pool": ["P", "Q"]})
+    csv = tmp_path / "pts.csv"
+    frame.to_csv(csv, index=False)
+    out = tmp_path / "o.csv"
+    result = _cli(csv, "--weight", "w", "--by", "latitude", "-o", out)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "--by: expected group columns such as month and pool, got the coordinate column 'latitude'" in result.output
+    result = _cli(csv, "--weight", "w", "--by", "month", "-o", out)
+    assert result.exit_code == 1 and "pts.csv:1: expected columns ['month']" in result.output
+    result = _cli(csv, "--weight", "pool", "-o", out)
+    assert result.exit_code == 1 and "pts.csv" in result.output and "expected numbers in" in result.output
+    (tmp_path / "text.csv").write_text("latitude,longitude,w\n31,-99,1\n31,-99,many\n")
+    result = _cli(tmp_path / "text.csv", "--weight", "w", "-o", out)
+    assert result.exit_code == 1 and "text.csv" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+    result = _cli(csv, "--weight", "w", "-o", out)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert table["share"].sum() == pytest.approx(1.0)
+
+
+# --- the shipped layers: border and coast cases ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from capacitymap.io.boundaries import read_admin0, read_admin1
+
+    return read_admin1(), read_admin0()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("level", ["admin1", "country"])
+def test_coast_and_border_cases_on_the_shipped_layers(shipped, level):
+    index = build_region_index(*shipped, level=level)
+    cases = [  # (lat, lon, country, region, placement)
+        (40.7143, -74.0060, "US", "US-NY", "point"),  # New York City
+        (22.5455, 114.0683, "CN", "CN-GD", "point"),  # Shenzhen, not Hong Kong
+        (22.2793, 114.1628, "HK", None, "point"),  # Hong Kong itself (no admin-1 in the layer)
+        (5.9749, 116.0724, "MY", "MY-12", "nearest"),  # Kota Kinabalu, 2 km from Sabah's polygon
+        (40.3, -73.6, "ZZ", None, "unplaced"),  # 31 km south of Long Island
+    ]
+    placed = index.place([c[0] for c in cases], [c[1] for c in cases])
+    assert placed["country"].tolist() == [c[2] for c in cases]
+    assert placed["placement"].tolist() == [c[4] for c in cases]
+    want = [c[3] if level == "admin1" else None for c in cases]
+    assert [None if pd.isna(r) else r for r in placed["region"]] == want
+    assert placed["distance_km"].iloc[3] == pytest.approx(2.0, abs=0.1)
+    wide = build_region_index(*shipped, level=level, tolerance_km=40)
+    assert wide.place([40.3], [-73.6])["distance_km"].iloc[0] == pytest.approx(31.5, abs=0.5)
+
+
+@pytest.mark.integration
+def test_the_raster_agrees_with_the_exact_test_on_the_shipped_layers(shipped):
+    index = build_region_index(*shipped)
+    rng = np.random.default_rng(7)
+    n = 20_000
+    lat, lon = rng.uniform(-60, 80, n), rng.uniform(-180, 180, n)
+    # and points around coasts and borders: the layers' own vertices, nudged
+    xy = shapely.get_coordinates(shapely.get_exterior_ring(shapely.get_parts(shipped[0].geometry.values)))
+    pick = xy[rng.integers(0, len(xy), n)] + rng.normal(0, 0.02, (n, 2))
+    lat, lon = np.r_[lat, pick[:, 1], xy[:2000, 1]], np.r_[lon, pick[:, 0], xy[:2000, 0]]
+    np.testing.assert_array_equal(index.locate(lat, lon), _without_raster(index).locate(lat, lon))

@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 
 import folium
 import pytest
-from folium import plugins
 
 from capacitymap.errors import CapacityMapError
 from capacitymap.render.assets import (
@@ -39,9 +38,9 @@ def _smoke_map() -> folium.Map:
         ],
     }
     folium.GeoJson(square, name="regions", tooltip=folium.GeoJsonTooltip(["name"])).add_to(m)
-    cluster = plugins.MarkerCluster(name="facilities").add_to(m)
+    group = folium.FeatureGroup(name="facilities").add_to(m)
     for i in range(3):
-        folium.CircleMarker([30 + i * 0.01, -100], radius=5, popup=folium.Popup("site")).add_to(cluster)
+        folium.CircleMarker([30 + i * 0.01, -100], radius=5).add_to(group)
     folium.LayerControl().add_to(m)
     return m
 
@@ -60,13 +59,47 @@ def test_manifest_files_match_their_sha256_and_have_licences() -> None:
 
 def test_every_asset_folium_map_emits_is_vendored_or_stripped() -> None:
     emitted = [url for _, url in folium.Map.default_js + folium.Map.default_css]
-    emitted += [url for _, url in plugins.MarkerCluster.default_js + plugins.MarkerCluster.default_css]
-    emitted += [url for _, url in plugins.TimeSliderChoropleth.default_js]
-    emitted += [url for _, url in plugins.FeatureGroupSubGroup.default_js]
-    emitted += [url for _, url in plugins.GroupedLayerControl.default_js + plugins.GroupedLayerControl.default_css]
     known = vendored_assets()
     missing = [u for u in emitted if u not in known and u not in UNUSED_ASSETS]
     assert missing == []
+
+
+def test_only_leaflet_is_shipped() -> None:
+    # the page script needs Leaflet alone: no jQuery, d3, moment or plugins in the package
+    assert {a.package for a in vendored_assets().values()} == {"leaflet@1.9.3"}
+    folders = sorted(p.name for p in assets_dir().iterdir() if p.is_dir())
+    assert folders == ["LICENSES", "leaflet-1.9.3"]
+
+
+def _page(operator: str = "Riot", title: str = "t", assets: str = "inline") -> str:
+    import geopandas as gpd
+    from shapely.geometry import Point, box
+
+    from capacitymap.render import MapSpec, build_map, render_html
+
+    regions = gpd.GeoDataFrame({"iso_3166_2": ["US-TX"], "iso_a2": ["US"], "name": ["Texas"]},
+                               geometry=[box(-104, 30, -100, 34)], crs=4326)
+    fac = gpd.GeoDataFrame({"operator": [operator], "site": [operator], "capacity_mw": [5.0], "status": ["operational"],
+                            "as_of": ["2024-01"], "source_url": ["https://example.org/" + operator], "iso_3166_2": ["US-TX"]},
+                           geometry=[Point(-102, 32)], crs=4326)
+    return render_html(build_map(MapSpec(title=title, credit=operator, assets=assets), regions=regions, facilities=fac))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["L.AwesomeMarkers", "$.ajax(", "L.tileLayer(", '<script src="https://x.example/a.js">',
+                                  "url(https://x.example/i.png)"])
+def test_data_never_trips_the_network_check(text: str) -> None:
+    # issue 16: the check looks at the page template, never at text from data
+    html = _page(operator=text, title=text)
+    assert _TAG_REF.search(html.replace(html[html.index("var cfg"):], "")) is None
+
+
+def test_page_template_with_a_network_reference_is_refused() -> None:
+    from capacitymap.render.assets import check_self_contained
+
+    with pytest.raises(AssetError, match="external references 'https://cdn.example/x.js'"):
+        check_self_contained('<html><script src="https://cdn.example/x.js"></script></html>')
+    with pytest.raises(AssetError, match="expected inlined assets, got a link"):
+        check_self_contained('<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>')
 
 
 def test_inline_assets_leaves_no_network_reference() -> None:
@@ -74,7 +107,7 @@ def test_inline_assets_leaves_no_network_reference() -> None:
     out = inline_assets(html)
     assert _TAG_REF.search(out) is None
     assert "url(images/" not in out and "data:image/png;base64," in out
-    assert "L.markerClusterGroup" in out and "leaflet@1.9.3 (BSD-2-Clause)" in out
+    assert "leaflet@1.9.3 (BSD-2-Clause)" in out and "jquery" not in out.lower()
     for url in UNUSED_ASSETS:
         assert url not in out
 
@@ -85,9 +118,9 @@ def test_inline_assets_is_deterministic() -> None:
 
 
 def test_inline_assets_inlines_a_repeated_url_once() -> None:
-    tag = '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>'
+    tag = '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"></script>'
     out = inline_assets(f"<html><head>{tag}{tag}</head></html>")
-    assert out.count("jquery@3.7.1 (MIT)") == 1
+    assert out.count("leaflet@1.9.3 (BSD-2-Clause)") == 1
 
 
 class _VisibleText(HTMLParser):
@@ -114,11 +147,11 @@ class _VisibleText(HTMLParser):
 
 
 def test_inlined_scripts_cannot_close_their_script_element() -> None:
-    html = _smoke_map().get_root().render()
-    parser = _VisibleText()
-    parser.feed(inline_assets(html))
-    visible = "".join(parser.text)
-    assert "function" not in visible and "{" not in visible  # no library code spilled into the page
+    for html in (inline_assets(_smoke_map().get_root().render()), _page(operator="</script><b>x")):
+        parser = _VisibleText()
+        parser.feed(html)
+        visible = "".join(parser.text)
+        assert "function" not in visible and "{" not in visible  # no library code spilled into the page
 
 
 def test_strip_unused_assets_keeps_cdn_links_it_needs() -> None:

@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
+from capacitymap.errors import BoundaryError, CapacityMapError
 from capacitymap.render import (
     PRESETS,
     BBox,
@@ -26,12 +27,11 @@ from capacitymap.render import (
     MapSpecError,
     build_map,
     classify,
-    deterministic_ids,
     describe,
+    deterministic_ids,
     format_value,
     render_html,
 )
-from capacitymap.errors import BoundaryError, CapacityMapError
 from capacitymap.render.classify import NO_DATA_COLOUR, OKABE_ITO, category_colours
 from capacitymap.render.escape import safe_url, script_json
 from capacitymap.render.geometry import select_regions, web_geometry
@@ -153,9 +153,38 @@ def test_user_bins_are_upper_bounds_and_grow_to_the_maximum():
     assert c.index(10) == 0 and c.index(10.5) == 1 and c.index(500) == 2
 
 
-def test_fewer_distinct_values_than_k_give_one_class_each():
+def test_fewer_distinct_values_than_k_give_fewer_classes_never_a_single_value():
     c = classify([3, 3, 7], scheme="quantiles", k=5)
-    assert c.upper == (3.0, 7.0)
+    assert c.upper == (7.0,) and c.labels == ("3\u20137 MW",)
+    c = classify([1, 2, 3, 4, 5, 6], scheme="quantiles", k=5)
+    assert len(c) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2000), min_size=2, max_size=40), st.sampled_from(["quantiles", "natural_breaks", "equal_interval"]))
+def test_no_class_holds_one_value_and_labels_never_share_end_points(values, scheme):
+    c = classify(values, scheme=scheme, k=5)
+    distinct = sorted(set(values))
+    if len(distinct) > 1:
+        members = [[v for v in distinct if c.index(v) == i] for i in range(len(c))]
+        assert all(len(m) >= 2 for m in members)
+    ends = [tuple(int(x.replace(",", "")) for x in lab.removesuffix(" MW").split("\u2013")) for lab in c.labels]
+    flat = [x for e in ends for x in e]
+    assert flat == sorted(flat) and len(set(e[0] for e in ends[1:]) & set(e[-1] for e in ends)) == 0
+
+
+def test_labels_are_rounded_to_the_data_precision():
+    assert classify([18, 20, 25, 29, 30, 50, 103, 200, 300], k=3).labels == ("18\u201325 MW", "26\u201350 MW", "51\u2013300 MW")
+    shares = classify([0.6508, 0.1, 0.05, 0.02, 0.01, 0.003], metric="share", k=3)
+    assert shares.labels[-1] == "5.01\u201365.08%"
+
+
+def test_change_classes_diverge_around_zero():
+    c = classify([-100, -20, -5, 0, 5, 30, 200, 400], metric="capacity_change_mw", k=4)
+    assert "no change" in c.labels and c.colours[c.labels.index("no change")] == "#f7f7f7"
+    assert c.index(-100) < c.index(0) < c.index(400)
+    assert c.labels[0].startswith("\u2212100") and c.labels[-1].endswith("+400 MW")
+    assert format_value(-12.5, "capacity_change_mw") == "\u221212.5 MW" and format_value(30, "capacity_change_mw") == "+30 MW"
 
 
 def test_no_data_is_not_a_class_and_zero_is():
@@ -274,7 +303,7 @@ def test_world_preset_draws_countries():
     html = render(MapSpec(preset="world", metric="share"), regions=countries_frame(), values=vals)
     cfg = config_of(html)
     assert cfg["values"][""] == {"CN": 0.2, "US": 0.4}
-    assert "40%" in cfg["text"][""]["US"][0]
+    assert cfg["additive"] is False and "Share of map total</th>" not in html
 
 
 def test_world_preset_refuses_an_admin1_layer():
@@ -329,10 +358,10 @@ def test_geojson_keeps_only_id_and_name():
     html = render()
     match = re.search(r"var geo = (\{.*?\});\n", html)
     geo = json.loads(match.group(1))
-    f = geo["features"][0]
-    assert set(f) == {"type", "id", "properties", "geometry"} and set(f["properties"]) == {"name"}
-    coords = np.asarray(f["geometry"]["coordinates"][0])
-    assert np.allclose(coords, coords.round(4))
+    key, name, polys = geo["features"][0]
+    assert (key, name) == ("CA-QC", "Québec") and geo["scale"] == 1000
+    ring = np.cumsum(np.asarray(polys[0][0]).reshape(-1, 2), axis=0) / geo["scale"]
+    assert ring.min(axis=0).tolist() == [-80, 45] and ring.max(axis=0).tolist() == [-70, 52]
 
 
 # --- values ---------------------------------------------------------------------------------------
@@ -343,13 +372,12 @@ def test_no_data_is_drawn_differently_from_zero():
     vals = cfg["values"][""]
     assert vals["US-AR"] == 0.0 and vals["US-KS"] is None and "US-MO" not in vals
     assert "CN-XJ" not in vals  # outside the preset
-    assert cfg["text"][""]["US-AR"][0] == "0 MW" and cfg["text"][""]["US-KS"][0] == "no data"
     assert cfg["noDataColour"] not in cfg["classes"]["colours"]
 
 
 def test_shares_of_the_map_total_use_only_drawn_regions():
-    cfg = config_of(render(values=values_frame()))
-    assert cfg["text"][""]["US-TX"][1] == f"{1000 / 1145:.1%}"
+    html = render(values=values_frame())
+    assert f'<td>US-TX</td><td class="cm-num">1,000 MW</td><td class="cm-num">{1000 / 1145:.1%}</td>' in html
 
 
 def test_months_make_an_ordered_slider():
@@ -378,7 +406,7 @@ def test_month_timestamps_are_accepted_as_months():
         (pd.DataFrame({"region": ["US-TX"], "value": [1.0]}), r"missing \['iso_3166_2'\].*rename the region code column"),
         (pd.DataFrame({"iso_3166_2": ["US-TX"], "value": ["lots"]}), "expected numbers .* got 'lots'"),
         (pd.DataFrame({"iso_3166_2": ["US-TX"], "value": [np.inf]}), "expected finite numbers"),
-        (pd.DataFrame({"iso_3166_2": ["US-TX"], "value": [1.0], "month": ["2024/03"]}), "expected months as 'YYYY-MM' text, got '2024/03'"),
+        (pd.DataFrame({"iso_3166_2": ["US-TX"], "value": [1.0], "month": ["2024/03"]}), "expected months as 'YYYY-MM' .*got '2024/03'"),
         (pd.DataFrame({"iso_3166_2": ["US-TX", "US-TX"], "value": [1.0, 2.0]}), "expected one row per region, got 'US-TX' twice"),
         (pd.DataFrame({"iso_3166_2": ["US-XX"], "value": [1.0]}), r"got unknown \['US-XX'\]; resolve names"),
         ([1, 2], "expected a DataFrame"),
@@ -399,10 +427,8 @@ def test_markers_are_current_facilities_largest_first_with_area_proportional_to_
     cfg = config_of(render(values=values_frame(), facilities=fac))
     recs = cfg["facilities"]
     assert [r["site"] for r in recs] == ["Rockdale", "Corsicana", "Denton", "Dalton", "Montreal"]
-    r0, r1 = recs[0]["radius"], recs[1]["radius"]
-    assert (r1 / r0) ** 2 == pytest.approx(300 / 700, rel=1e-3)
-    assert cfg["facilityCount"] == {"CA-QC": 1, "US-KY": 1, "US-OK": 1, "US-TX": 2}
-    assert cfg["topOperators"]["US-TX"] == ["Riot Platforms (1,000 MW)"]
+    assert cfg["maxMw"] == 700 and cfg["maxRadius"] > cfg["minRadius"] > 0  # radius = max * sqrt(mw / maxMw), in the page
+    assert [r["key"] for r in recs] == ["US-TX", "US-TX", "US-OK", "US-KY", "CA-QC"]
     assert cfg["operators"][0] == "Riot Platforms"
     assert cfg["operatorColours"]["Riot Platforms"] == OKABE_ITO[0]
 
@@ -547,7 +573,7 @@ def test_page_has_title_credits_attribution_and_full_page_layout():
     assert '<p class="cm-subtitle">By state</p>' in html
     assert "Source: reference set · Boundaries: <a href=\"https://www.naturalearthdata.com/\">Natural Earth</a>" in html
     assert '<p class="cm-coverage">As of 2025-01.</p>' in html
-    assert "html, body { height: 100%;" in html
+    assert ".cm-main { flex: 1 0 auto; display: flex; min-height: 50vh; }" in html
     assert 'name="viewport"' in html
     assert "Natural Earth" in config_of(html)["attributionHtml"]
 
@@ -556,7 +582,7 @@ def test_legend_has_units_classes_and_no_data():
     cfg = config_of(render(MapSpec(scheme="user_bins", bins=(100, 500)), values=values_frame(), facilities=facilities_frame()))
     legend = cfg["legendHtml"]
     assert "<h2>Capacity (MW)</h2>" in legend
-    assert "0 – 100 MW" in legend and "100 – 500 MW" in legend and "500 – 1,000 MW" in legend
+    assert "0\u2013100 MW" in legend and "101\u2013500 MW" in legend and "501\u20131,000 MW" in legend
     assert "No data" in legend and NO_DATA_COLOUR in legend
     assert "circle area ∝ MW" in legend and "Riot Platforms" in legend
 
@@ -568,6 +594,8 @@ def test_data_table_lists_values_with_units_and_no_data():
     assert '<th scope="row">Kansas</th><td>US-KS</td><td class="cm-num">no data</td>' in table
     assert '<th scope="row">Arkansas</th><td>US-AR</td><td class="cm-num">0 MW</td>' in table
     assert "Xinjiang" not in table
+    order = re.findall(r'<th scope="row">([^<]+)</th>', table)
+    assert order == ["Texas", "Oklahoma", "Québec", "Arkansas", "Kansas"]  # largest first, no data last
 
 
 def test_csv_data_uri_round_trips_the_mapped_values():
@@ -608,21 +636,28 @@ def test_render_html_needs_a_capacitymap_map():
 
 
 def test_inline_rendering_refuses_a_map_with_tiles():
-    m = build_map(MapSpec(), regions=regions_frame())
-    with pytest.raises(MapSpecError, match="build it with MapSpec\\(assets='inline'\\)"):
+    m = build_map(MapSpec(assets="cdn", tiles="carto-light"), regions=regions_frame())
+    with pytest.raises(MapSpecError, match="needs the network; render it with assets='cdn'"):
         render_html(m, assets="inline")
+    assert config_of(render_html(m))["tiles"]["url"].startswith("https://{s}.basemaps.cartocdn.com/")
+    with pytest.raises(MapSpecError, match="tiles are fetched from a server, so they need assets='cdn'"):
+        MapSpec(tiles="osm")
+    with pytest.raises(MapSpecError, match="expected one of"):
+        MapSpec(assets="cdn", tiles="javascript:alert(1)")
 
 
 def test_inline_rendering_loads_nothing_from_the_network():
     html = render(MapSpec(assets="inline"), values=values_frame(), facilities=facilities_frame())
     assert not re.search(r"<script[^>]+src=|<link[^>]+href=\"http", html)
-    assert "L.tileLayer" not in html
+    assert config_of(html)["tiles"] is None
+    assert "jquery" not in html.lower() and "d3.v" not in html and "markercluster" not in html.lower()
 
 
 def test_cdn_rendering_drops_unused_assets():
-    html = render(values=values_frame(), facilities=facilities_frame())
-    assert "bootstrap" not in html and "awesome" not in html
-    assert "leaflet.markercluster" in html
+    html = render(MapSpec(assets="cdn"), values=values_frame(), facilities=facilities_frame())
+    assert "bootstrap" not in html and "awesome" not in html and "markercluster" not in html
+    assert re.search(r'<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js" integrity="sha384-', html)
+    assert "could not load" in config_of(html)["fallbackText"]
 
 
 def test_build_map_wants_a_spec():
@@ -666,3 +701,79 @@ def test_parts_crossing_the_antimeridian_are_drawn_east_of_it():
     geom = web_geometry(frame, "admin0").iloc[0]
     west, _, east, _ = geom.bounds
     assert east - west < 2 and west >= 179
+
+
+# --- titles and credits: every map says what, when and whose -------------------------------------
+
+
+def _title_and_credit(html: str) -> tuple[str, str, str]:
+    title = re.search(r"<title>(.*?)</title>", html).group(1)
+    h1 = re.search(r'<h1 class="cm-title">(.*?)</h1>', html).group(1)
+    credit = re.search(r'<p class="cm-credit">(.*?)</p>', html).group(1)
+    return title, h1, credit
+
+
+def test_api_build_without_a_title_gets_the_same_defaults():
+    fac = facilities_frame()
+    built = build_map(MapSpec(), regions=regions_frame(), values=values_frame(), facilities=fac,
+                      statuses=("operational", "under_construction"))
+    assert built.spec.title == "Operational + under construction bitcoin mining power capacity, United States, Canada and Mexico"
+    title, h1, credit = _title_and_credit(render_html(built))
+    assert title == h1 == built.title
+    assert credit.startswith("Data: example.com") and "Natural Earth" in credit and "via the pages" not in credit
+    assert "operational + under construction" in config_of(render_html(built))["legendHtml"]
+    # the user's text wins
+    own = build_map(MapSpec(title="Mine", credit="Data: me"), regions=regions_frame(), facilities=fac)
+    assert (own.spec.title, own.spec.credit) == ("Mine", "Data: me")
+
+
+def test_many_source_domains_are_summarised_and_few_are_named():
+    fac = facilities_frame(source_url=[f"https://site{i}.example/x" for i in range(5)])
+    credit = build_map(MapSpec(), regions=regions_frame(), facilities=fac).spec.credit
+    assert credit == "Data: company filings and press reports (5 source sites)"
+    fac = facilities_frame(source_url=["https://www.sec.gov/a", "https://www.sec.gov/b", "https://theminermag.com/x", None, None])
+    assert build_map(MapSpec(), regions=regions_frame(), facilities=fac).spec.credit == "Data: SEC filings, TheMinerMag"
+
+
+def test_subtitle_is_the_as_of_date_or_the_step_range():
+    vals = pd.DataFrame({"iso_3166_2": ["US-TX"] * 3, "month": ["2024-01", "2024-02", "2024-03"], "value": [1.0, 2.0, 3.0]})
+    assert build_map(MapSpec(), regions=regions_frame(), values=vals).spec.subtitle.startswith("2024-01 to 2024-03 (3 months)")
+    assert build_map(MapSpec(), regions=regions_frame(), values=values_frame(), as_of="2025-01-31").spec.subtitle == "As of 2025-01-31"
+
+
+def test_display_names_override_natural_earth_and_wording_is_plural_aware():
+    regions = regions_frame().assign(iso_3166_2=lambda f: f["iso_3166_2"].replace({"CN-XJ": "CN-NM"}))
+    regions.loc[regions["iso_3166_2"] == "CN-NM", "name"] = "Inner Mongol"
+    vals = pd.DataFrame({"iso_3166_2": ["CN-NM"], "value": [0.1]})
+    html = render(MapSpec(preset="china", metric="share"), regions=regions, values=vals)
+    assert "Inner Mongolia" in html and "Inner Mongol<" not in html and "Inner Mongol\"" not in html
+    one = pd.DataFrame({"iso_3166_2": ["CN-NM"], "month": ["2020-04"], "value": [0.1]})
+    assert "1 months" not in render(MapSpec(preset="china", metric="share"), regions=regions, values=one)
+    html = render(values=values_frame(), facilities=facilities_frame())
+    text = re.search(r"<header.*?</header>", html, re.S).group(0) + re.search(r"<footer.*?</footer>", html, re.S).group(0)
+    assert "((" not in text and "))" not in text
+
+
+@pytest.mark.integration
+def test_cli_maps_of_a_facility_file_and_a_ccaf_file_are_titled_and_credited(tmp_path):
+    from click.testing import CliRunner
+
+    from capacitymap._resources import data_dir
+    from capacitymap.cli import main
+
+    out = tmp_path / "na.html"
+    run = CliRunner().invoke(main, ["render", str(data_dir() / "facilities" / "north_america.csv"), "--preset", "north-america",
+                                    "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    title, h1, credit = _title_and_credit(out.read_text(encoding="utf-8"))
+    assert title == h1 and "capacity" in title and "United States, Canada and Mexico" in title and title != "capacitymap"
+    assert credit.startswith("Data: ") and "Natural Earth" in credit
+    out = tmp_path / "world.html"
+    run = CliRunner().invoke(main, ["render", str(data_dir() / "hashrate" / "mining_countries.csv"), "--preset", "world",
+                                    "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    html = out.read_text(encoding="utf-8")
+    title, h1, credit = _title_and_credit(html)
+    assert title == h1 and title.startswith("Share of bitcoin mining hashrate") and "World" in title
+    assert "CCAF (Cambridge Centre for Alternative Finance)" in credit and "Natural Earth" in credit
+    assert re.search(r'<p class="cm-subtitle">\d{4}-\d\d to \d{4}-\d\d \(\d+ months\)', html)

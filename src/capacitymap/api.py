@@ -286,7 +286,7 @@ class MadeMap:
     warnings: list[Problem]
     reconciliation: object | None
 
-    def build(self):  # noqa: ANN201 - folium.Map
+    def build(self):  # noqa: ANN201 - capacitymap.render.BuiltMap (render_html(made.build()) is the page)
         from capacitymap.maps import make_map
 
         return make_map(self.spec, self.layers)  # type: ignore[arg-type]
@@ -406,10 +406,15 @@ def aggregate_files(
     scheduler: str | None = None,
     quiet: bool = True,
 ):  # noqa: ANN201 - (DataFrame, AggregateReport)
-    """Sum point records to regions with the in-core or Dask engine."""
-    from capacitymap.aggregate import aggregate
+    """Sum point records to regions with the in-core or Dask engine.
+
+    The options are checked before any file is read (:class:`~capacitymap.errors.OptionError`);
+    file and row problems are :class:`~capacitymap.errors.DataError` s naming file, line and column.
+    """
+    from capacitymap.aggregate import aggregate, check_options
     from capacitymap.io.points import open_points
 
+    check_options(weight, by, weight_unit)
     source = open_points(list(points), weight=weight, by=by)
     return aggregate(source, io.read_admin1(), io.read_admin0(), level=level, engine=engine,  # type: ignore[arg-type]
                      weight_unit=weight_unit, scheduler=scheduler, quiet=quiet)  # type: ignore[arg-type]

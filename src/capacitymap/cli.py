@@ -517,7 +517,9 @@ def _preset(text: str) -> Any:
               help="Output file: .html, .png or .svg (the suffix picks the format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
 @_overwrite_option
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: the page needs no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
+@click.option("--tiles", default=None, metavar="carto-light|osm|URL", help="A tile background (with --cdn only); default: none.")
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
 @click.option("--by-month", is_flag=True, help="Capacity maps: a slider of capacity at every month from the first to the last dated figure.")
 @click.option("--by-quarter", is_flag=True, help="Capacity maps: the same slider by quarter.")
@@ -533,8 +535,8 @@ def _preset(text: str) -> Any:
 @_boundary_options
 @_kind_option
 @_fail_on_library_errors
-def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_contained: bool, alt_text: bool, by_month: bool, by_quarter: bool,
-           change: str | None,
+def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool, self_contained: bool, tiles: str | None,
+           alt_text: bool, by_month: bool, by_quarter: bool, change: str | None,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
@@ -546,18 +548,22 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
     sites are shown apart (the pipeline). --month on a capacity map draws that date.
     """
     from capacitymap import api
-    from capacitymap.render import MapSpec, describe, render_html
+    from capacitymap.render import MapSpec, render_html
 
     _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
     fmt = _output_format(out, fmt)
     _check_out(out, files, overwrite=overwrite)
+    if cdn and self_contained:
+        raise click.UsageError("--cdn and --self-contained contradict each other; give one (self-contained is the default)")
+    if tiles and not cdn:
+        raise click.UsageError("--tiles needs --cdn: tiles are fetched from a server, so the page cannot be self-contained")
     hashrate_given = [name for name, given in (("--network-hashrate", network_hashrate), ("--vpn-correct", vpn_correct),
                       ("--average", average), ("--pool-weighting", pool_weighting != "hashrate")) if given]
     over_time = [name for name, given in (("--by-month", by_month), ("--by-quarter", by_quarter), ("--change", change)) if given]
     _check_options_apply(files, kind, hashrate_options=hashrate_given, facility_options=_filters_given(filters) + over_time)
     spec = MapSpec(preset=_preset(preset), title=title, subtitle=subtitle, credit=credit, metric=metric or "capacity_mw",
                    scheme=scheme, k=k, bins=_bins(bins), marker_colour=marker_colour,  # type: ignore[arg-type]
-                   assets="inline" if self_contained else "cdn")
+                   assets="cdn" if cdn else "inline", tiles=tiles)
     if sum([by_month, by_quarter, change is not None]) > 1:
         raise click.UsageError("give one of --by-month, --by-quarter and --change")
     if change is not None and (month or filters.get("as_of")):
@@ -573,9 +579,10 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
+    built = made.build() if fmt == "html" or alt_text else None
     if fmt == "html":
         with _progress("drawing the page"):
-            page = render_html(made.build())
+            page = render_html(built)
         _check_page_size(page, out)
         _write(out, page)
     else:
@@ -584,20 +591,21 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, self_conta
         _write(out, still)
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(describe(made.spec, made.layers.values, made.layers.facilities, regions=made.layers.regions))
+        click.echo(built.alt)  # type: ignore[union-attr]
 
 
 @main.command()
 @click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--url", default=None, help="Where the page will be published (http(s) or relative); default: the file name.")
-@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True)
+@click.option("--height", "height_px", type=click.IntRange(200, 4000), default=600, show_default=True,
+              help="The most the box takes before the page reports its own height.")
 @click.option("--title", default="Bitcoin mining map", show_default=True, help="The iframe's accessible title.")
 @_fail_on_library_errors
 def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
-    """Print a responsive iframe snippet that embeds PAGE in an article."""
-    from capacitymap.export import embed_snippet
+    """Print a responsive snippet that embeds PAGE in an article: it grows to the page's own height."""
+    from capacitymap.export.embed import responsive_embed
 
-    click.echo(embed_snippet(url or page.name, height_px=height_px, title=title))
+    click.echo(responsive_embed(url or page.name, height_px=height_px, title=title))
 
 
 @main.command()
@@ -648,21 +656,30 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table (.csv or .parquet).")
 @click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress line.")
 @_overwrite_option
 @_fail_on_library_errors
 def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: str, by: str, out: Path, engine: str,
               scheduler: str | None, quiet: bool, overwrite: bool) -> None:
-    """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table."""
+    """Sum geolocated hasher records (POINTS: Parquet or CSV) to regions, as a pool-hashrate table.
+
+    Every point is in the table: points in no region (farther than 25 km from every one) and
+    points with NaN coordinates are the row of country ZZ; the summary says how many of each.
+    """
     from capacitymap import api
+    from capacitymap.errors import OptionError
 
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler goes with --engine dask")
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise click.BadParameter(f"expected a .csv or .parquet output, got {out.name!r}", param_hint="--out")
     _check_out(out, points, overwrite=overwrite)
-    table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
-                                        by=tuple(c for c in by.split(",") if c), engine=engine, scheduler=scheduler, quiet=quiet)
+    try:
+        table, report = api.aggregate_files(points, weight=weight, weight_unit=weight_unit, level=level,  # type: ignore[arg-type]
+                                            by=tuple(c.strip() for c in by.split(",") if c.strip()), engine=engine,
+                                            scheduler=scheduler, quiet=quiet)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
     if out.suffix.lower() == ".csv":
         _write(out, _csv_file(table))
     else:
@@ -673,11 +690,12 @@ def aggregate(points: tuple[Path, ...], weight: str, weight_unit: str, level: st
 
 @main.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"), show_default=True)
-@click.option("--self-contained", is_flag=True, help="Inline Leaflet and plugins: pages that need no network at all.")
+@click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (smaller pages that need the network); default: self-contained.")
+@click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
 @click.option("--no-stills", is_flag=True, help="Skip the PNG stills.")
 @click.option("--overwrite", is_flag=True, help="Replace files in OUT that demo did not write (demo always rewrites its own).")
 @_fail_on_library_errors
-def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) -> None:
+def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwrite: bool) -> None:
     """Render the default maps from the shipped data/ into OUT (HTML pages and PNG stills).
 
     Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
@@ -689,7 +707,7 @@ def demo(out_dir: Path, self_contained: bool, no_stills: bool, overwrite: bool) 
     from capacitymap.render import render_html
 
     with _progress("preparing the demo maps"):
-        items = demo_maps(assets="inline" if self_contained else "cdn")
+        items = demo_maps(assets="cdn" if cdn else "inline")
     ledger = OutputLedger(out_dir, ".capacitymap-demo.json")
     suffixes = (".html",) if no_stills else (".html", ".png")
     try:

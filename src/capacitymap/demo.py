@@ -26,7 +26,7 @@ class DemoMap:
     layers: MapLayers
 
 
-def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMap]:
+def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[DemoMap]:
     """The default maps: North American capacity, and CCAF's hashrate series.
 
     China by province as shares of China's and of global hashrate, every country each month, US states.
@@ -41,7 +41,6 @@ def demo_maps(folder: Path | None = None, *, assets: str = "cdn") -> list[DemoMa
         title="Operational bitcoin mining power capacity of public miners",
         subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator; "
                  "under construction and planned sites shown apart, not counted",
-        credit="Data: company reports, SEC filings, TheMinerMag (source link on each site)",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
     return [DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)), *_hashrate_maps(data, b, assets)]

@@ -23,6 +23,7 @@ __all__ = [
     "AssetError",
     "ExportError",
     "OutputError",
+    "OptionError",
 ]
 
 
@@ -126,3 +127,7 @@ class OutputError(CapacityMapError, ValueError):
     It would replace an input or an existing file, or its name and format disagree. The message says what to
     write instead.
     """
+
+
+class OptionError(CapacityMapError, ValueError):
+    """An option has a value the library cannot use (a group column that is a coordinate, an unknown unit)."""

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
 from capacitymap.filters import PIPELINE_STATUSES
 from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import CapacityChange, CapacitySteps, MappedFacilities
-from capacitymap.render import MapSpec, build_map
+from capacitymap.render import BuiltMap, MapSpec, build_map
 from capacitymap.render.spec import resolve_preset
 from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
@@ -30,10 +29,11 @@ __all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map", "make_
 class MapLayers:
     """What one map draws: the boundary layer, region values (or None) and facility points (or None).
 
-    ``pipeline``: sites not counted in the choropleth (hollow circles in their own layer, never summed);
-    ``statuses``: the statuses the choropleth counts; ``captions``: step -> caption of an incomplete step;
-    ``as_of``: the date a single-date map shows; ``value_label``: what the value means when the metric alone
-    does not say it; ``credit``: who published the data (a user's ``--credit`` wins).
+    ``pipeline``: sites not counted in the choropleth, drawn as hollow circles in their own layer.
+    ``statuses``: the statuses the choropleth counts (titles, legends and tables say them).
+    ``captions``: step -> caption; a step with a caption is marked incomplete on the slider.
+    ``as_of``: the date a single-date map shows. ``value_label``: what the value means when the
+    metric alone does not say it. ``credit``: who published the data (a user's ``--credit`` wins).
     """
 
     regions: gpd.GeoDataFrame
@@ -107,13 +107,21 @@ def hashrate_layers(
                      value_label=_value_label(result, value, names), credit=source_credit(result.metadata.get("pools") or ()))
 
 
-def make_map(spec: MapSpec, layers: MapLayers) -> folium.Map:
-    """The interactive map; the layers' coverage note is used unless the spec has its own."""
-    return build_map(_with_note(spec, layers), regions=layers.regions, values=layers.values, facilities=layers.facilities)
+def make_map(spec: MapSpec, layers: MapLayers) -> BuiltMap:
+    """The interactive map, built: the one entry from layers + spec to a page (``render_html(make_map(...))``).
+
+    Blanks in the spec (title, subtitle, credit, coverage note) are filled from the layers.
+    """
+    spec = complete_layers_spec(spec, layers)
+    return build_map(
+        spec, regions=layers.regions, values=layers.values, facilities=layers.facilities, pipeline=layers.pipeline,
+        statuses=tuple(layers.statuses), captions=dict(layers.captions), as_of=layers.as_of,
+        value_label=layers.value_label, credit=layers.credit, coverage_note=layers.coverage_note,
+    )
 
 
 def make_still(spec: MapSpec, layers: MapLayers, *, fmt: str = "png", width_px: int = 1200, height_px: int = 800, dpi: int = 150) -> bytes:
-    """The same map as a PNG or SVG still (matplotlib, no browser)."""
+    """The same map as a PNG or SVG still (matplotlib, no browser), with the same title and credit."""
     from capacitymap.export import render_static
 
     return render_static(_with_note(spec, layers), regions=layers.regions, values=layers.values, facilities=layers.facilities,
@@ -126,7 +134,32 @@ def preset_level(preset: str) -> str:
 
 
 def _with_note(spec: MapSpec, layers: MapLayers) -> MapSpec:
-    return spec if spec.coverage_note else replace(spec, coverage_note=layers.coverage_note)
+    """The spec with its blanks filled from the layers, exactly as the HTML map fills them."""
+    return complete_layers_spec(spec, layers)
+
+
+def complete_layers_spec(spec: MapSpec, layers: MapLayers) -> MapSpec:
+    """Title, subtitle, credit and coverage note defaults for ``layers`` (the user's text wins)."""
+    from capacitymap.render.data import prepare_facilities
+    from capacitymap.render.describe import complete_spec, value_publishers
+    from capacitymap.render.geometry import key_of, select_regions
+
+    preset = resolve_preset(spec.preset)
+    drawn, level = select_regions(layers.regions, preset)
+    keys = list(drawn[key_of(level)])
+    domains = value_publishers(layers.values)
+    if not domains and not layers.credit and "CCAF" in layers.coverage_note.split("Pools:", 1)[-1].split(".", 1)[0]:
+        domains = ["ccaf.io"]  # the method's note names the pools: CCAF's published shares
+    steps: list[str] = []
+    for frame in (layers.facilities, layers.pipeline):
+        fac = prepare_facilities(frame, level=level, preset=preset, drawn_keys=keys)
+        domains += fac.domains
+        steps = steps or fac.steps
+    if layers.values is not None and "month" in layers.values.columns:
+        steps = sorted({str(m) for m in layers.values["month"].dropna().astype(str)})
+    return complete_spec(spec, steps=steps, as_of=layers.as_of, statuses=tuple(layers.statuses),
+                         value_label=layers.value_label, credit=layers.credit, domains=domains,
+                         coverage_note=layers.coverage_note)
 
 
 def _capacity_note(mapped: MappedFacilities, *, steps: CapacitySteps | None = None) -> str:

@@ -126,7 +126,7 @@ def test_the_time_slider_changes_the_drawn_values(open_map):
     page = open_map(page_html(values=values(months=True))).page
     assert page.locator(".cm-month").inner_text() == "2024-02"
     latest = page.get_attribute('path[data-id="US-TX"]', "fill")
-    page.eval_on_selector(".cm-slider input", "i => { i.value = '0'; i.dispatchEvent(new Event('input')); }")
+    page.eval_on_selector("#cm-step", "i => { i.value = '0'; i.dispatchEvent(new Event('input')); }")
     assert page.locator(".cm-month").inner_text() == "2024-01"
     earliest = page.get_attribute('path[data-id="US-TX"]', "fill")
     assert earliest != latest
@@ -188,7 +188,7 @@ def test_page_fills_a_phone_screen(open_map):
     visit = open_map(page_html(MapSpec(preset=VIEW, title="A long title that has to wrap on a phone screen", assets="inline"),
                                values=values(), facilities=facilities()), width=375, height=667)
     page = visit.page
-    box = page.locator(".folium-map").bounding_box()
+    box = page.locator(".cm-map").bounding_box()
     assert box["height"] >= 300 and box["width"] == 375
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert page.locator(".cm-filter").evaluate("d => d.open") is False
@@ -201,7 +201,7 @@ def test_data_table_and_csv_link_are_in_the_page(open_map):
     assert page.locator(".cm-table tbody tr").count() == 4
     href = page.locator("a.cm-download").get_attribute("href")
     assert href.startswith("data:text/csv;charset=utf-8,")
-    assert page.locator(".folium-map").get_attribute("aria-describedby") == "cm-alt"
+    assert page.locator(".cm-map").get_attribute("aria-describedby") == "cm-alt"
 
 
 @pytest.mark.integration

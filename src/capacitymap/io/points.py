@@ -90,6 +90,7 @@ class PointSource:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """The columns read: the coordinates, the weight and the group columns."""
         return (*COORDINATE_COLUMNS, self.weight, *self.by)
 
     def batches(self) -> Iterator[PointBatch]:
@@ -166,7 +167,10 @@ def read_point_part(
     """Stream one part (a Parquet row group or a CSV file) as batches of at most ``batch_size`` rows."""
     columns = [*COORDINATE_COLUMNS, weight, *by]
     if part.format == "parquet":
-        pf = pq.ParquetFile(part.path)
+        # Text group columns are read dictionary-encoded: grouping then works on small integer codes.
+        schema = pq.read_schema(part.path)
+        text = [c for c in by if c in schema.names and _is_text(schema.field(c).type)]
+        pf = pq.ParquetFile(part.path, read_dictionary=text or None)
         groups = None if part.row_group is None else [part.row_group]
         first = 1
         if part.row_group is not None:
@@ -181,6 +185,10 @@ def read_point_part(
             continue
         yield PointBatch(part.path, first, _to_frame(rb, columns, weight, tuple(by), part.path, first))
         first += rb.num_rows
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
 
 
 def _format_of(path: Path) -> PointFormat | None:
@@ -205,9 +213,9 @@ def _inspect(path: Path, fmt: PointFormat) -> tuple[tuple[str, ...], list[PointP
 
 
 def _csv_batches(path: str, columns: list[str], weight: str, batch_size: int) -> Iterator[pa.RecordBatch]:
-    # Coordinates and weight are read as float64; group columns as text (months stay "YYYY-MM").
+    # Coordinates and weight are read as float64; group columns as dictionary-encoded text (months stay "YYYY-MM").
     types = {c: pa.float64() for c in (*COORDINATE_COLUMNS, weight)}
-    types.update({c: pa.string() for c in columns if c not in types})
+    types.update({c: pa.dictionary(pa.int32(), pa.string()) for c in columns if c not in types})
     # pyarrow's block size is in bytes; ~40 bytes a row keeps batches near batch_size rows.
     try:
         reader = pacsv.open_csv(

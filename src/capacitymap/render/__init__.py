@@ -1,4 +1,4 @@
-"""Publication-grade layered Folium maps: presets, classification, layers, deterministic HTML.
+"""Publication-grade map pages on Leaflet alone: presets, classification, layers, deterministic HTML.
 
 Names load on first use (PEP 562): ``render.spec``'s vocabulary is importable without folium.
 """
@@ -11,6 +11,7 @@ import types
 from typing import Any
 
 _HOME = {
+    "BuiltMap": "capacitymap.render.build",
     "build_map": "capacitymap.render.build",
     "render_html": "capacitymap.render.build",
     "Classes": "capacitymap.render.classify",
@@ -31,6 +32,7 @@ __all__ = [
     "Preset",
     "PRESETS",
     "MapSpecError",
+    "BuiltMap",
     "build_map",
     "render_html",
     "describe",

@@ -1,24 +1,16 @@
-"""Self-contained maps: swap folium's CDN ``<script>``/``<link>`` tags for inline copies.
+"""The page's one library, Leaflet 1.9.3: inlined (default) or linked from a CDN, and the network check.
 
-The copies are pinned npm releases vendored by ``scripts/vendor_assets.py`` into ``assets/`` with
-their licences and a ``MANIFEST.json`` (CDN URL -> package@version, path, sha256, licence).
+The copy is a pinned npm release vendored by ``scripts/vendor_assets.py`` into ``assets/`` with its
+licence and a ``MANIFEST.json`` (CDN URL -> package@version, path, sha256, licence). The page's own
+script (``js/page.js``) needs nothing else: no jQuery, d3, moment or Leaflet plugins are shipped.
 
-What folium 0.20 emits and what happens to it in :func:`inline_assets`:
+:func:`leaflet_tags` gives the ``<style>``/``<script>`` (inline) or ``<link>``/``<script src>`` (CDN,
+with subresource integrity) tags. :func:`check_self_contained` looks at a page *template* (the page
+before data is inserted) and raises :class:`AssetError` naming any external reference; data never
+reaches the check, so an operator named ``L.tileLayer(`` or ``$.ajax(`` renders fine.
 
-* **inlined** (vendored): Leaflet 1.9.3 JS + CSS (its images become ``data:`` URIs), jQuery 3.7.1
-  (``folium.Popup`` and ``TimeSliderChoropleth`` call ``$``), leaflet.markercluster 1.1.0 JS + CSS,
-  d3 4.13.0 and moment 2.18.1 (``TimeSliderChoropleth``), d3 3.5.5 (branca colormap legends),
-  leaflet.featuregroup.subgroup 1.0.2, leaflet-groupedlayercontrol 0.6.1.
-* **stripped** (see :data:`UNUSED_ASSETS`): Bootstrap 5 JS/CSS, Bootstrap 3 glyphicons, Font Awesome
-  6 and Leaflet.awesome-markers (+ folium's rotate CSS). folium's ``Map`` always emits them, but they
-  only serve ``folium.Icon`` markers and Bootstrap-styled widgets, which capacitymap maps do not use.
-  A page that does call ``L.AwesomeMarkers`` is refused rather than left broken.
-* anything else loaded from the network (unknown ``<script src>``/``<link href>``, CSS ``url()`` or
-  ``@import`` of an http(s) URL, ``<img>``/``<iframe>`` sources, tile layers) raises
-  :class:`AssetError` naming it: a self-contained map never silently keeps a network reference.
-
-Tile layers are network by nature: a self-contained map must be built without one
-(``folium.Map(tiles=None)``); the background is then blank.
+:func:`inline_assets` still turns a folium-style page whose only CDN assets are Leaflet's (and the
+unused Bootstrap/Font Awesome/jQuery boilerplate, removed) into a self-contained one.
 """
 
 from __future__ import annotations
@@ -28,7 +20,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -36,6 +28,8 @@ from capacitymap.errors import AssetError
 
 __all__ = [
     "AssetError",
+    "leaflet_tags",
+    "check_self_contained",
     "VendoredAsset",
     "UNUSED_ASSETS",
     "inline_assets",
@@ -55,9 +49,12 @@ UNUSED_ASSETS: Final[dict[str, str]] = {
     "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.js": "folium.Icon only",
     "https://cdnjs.cloudflare.com/ajax/libs/Leaflet.awesome-markers/2.0.2/leaflet.awesome-markers.css": "folium.Icon only",
     "https://cdn.jsdelivr.net/gh/python-visualization/folium/folium/templates/leaflet.awesome.rotate.min.css": "folium.Icon only",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jQuery: capacitymap pages do not use it",
+    "https://cdnjs.cloudflare.com/ajax/libs/jquery/3.7.1/jquery.min.js": "jQuery: capacitymap pages do not use it",
 }
 
 _LEAFLET_JS: Final = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
+_LEAFLET_CSS: Final = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"
 
 _ATTR = r"""\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*?\bsrc" + _ATTR + r"[^>]*>\s*</script\s*>", re.IGNORECASE)
@@ -112,6 +109,37 @@ def vendored_assets() -> dict[str, VendoredAsset]:
             f"expected a readable vendored-asset manifest at {str(manifest)!r}, got {exc!r}; "
             "re-run 'python scripts/vendor_assets.py' or reinstall capacitymap"
         ) from exc
+
+
+def leaflet_tags(mode: str) -> tuple[str, str]:
+    """``(css_tag, js_tag)`` for Leaflet: inline copies (``"inline"``) or CDN links with SRI (``"cdn"``)."""
+    known = vendored_assets()
+    css, js = known[_LEAFLET_CSS], known[_LEAFLET_JS]
+    if mode == "inline":
+        return (f"<style>/* {css.package} ({css.licence}) */\n{_css(css)}</style>",
+                f"<script>/* {js.package} ({js.licence}) */\n{_js(js)}</script>")
+    return (f'<link rel="stylesheet" href="{css.url}" integrity="{_sri(css)}" crossorigin="anonymous">',
+            f'<script src="{js.url}" integrity="{_sri(js)}" crossorigin="anonymous"></script>')
+
+
+def check_self_contained(template: str) -> None:
+    """Raise :class:`AssetError` if the page template (data not yet inserted) would load anything.
+
+    Only the template and its asset tags are checked: text from data is inserted after this check
+    (escaped), so no operator, site or title can trip it.
+    """
+    _refuse_awesome_markers(template)
+    known = vendored_assets()
+    for m in (*_SCRIPT_SRC.finditer(template), *_LINK_HREF.finditer(template)):
+        if _url(m) in known:
+            raise AssetError(f"self-contained page: expected inlined assets, got a link to {_url(m)!r}")
+    _refuse_external(template)
+
+
+@cache
+def _sri(asset: VendoredAsset) -> str:
+    data = _read(asset.path, asset.sha256)
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
 def strip_unused_assets(html: str) -> str:
@@ -222,7 +250,7 @@ def _read(asset_path: str, sha256: str) -> bytes:
     return data
 
 
-@lru_cache(maxsize=None)
+@cache
 def _js(asset: VendoredAsset) -> str:
     text = _read(asset.path, asset.sha256).decode("utf-8")
     text = _SOURCE_MAP.sub("", text)
@@ -230,7 +258,7 @@ def _js(asset: VendoredAsset) -> str:
     return re.sub(r"</(script)", r"<\\/\1", text, flags=re.IGNORECASE).replace("<!--", "<\\!--")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _css(asset: VendoredAsset) -> str:
     text = _read(asset.path, asset.sha256).decode("utf-8")
     text = _SOURCE_MAP.sub("", text)
@@ -247,7 +275,7 @@ def _css(asset: VendoredAsset) -> str:
     return re.sub(r"</(style)", r"<\\/\1", _CSS_URL.sub(to_data_uri, text), flags=re.IGNORECASE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _data_uri(rel_path: str) -> str:
     files = _files_by_path()
     if rel_path not in files:

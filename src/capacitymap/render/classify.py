@@ -88,10 +88,15 @@ def classify(
 ) -> Classes:
     """Classify finite ``values`` (NaN = no data, ignored) with a mapclassify scheme.
 
-    Fewer distinct values than ``k`` gives one class per distinct value.
+    No class holds a single value because there were fewer distinct values than classes: with few
+    distinct values, fewer classes are made (two distinct values or more each). Labels are rounded to
+    the data's precision and never share an end point ("18-29", "30-103"). ``capacity_change_mw``
+    is classified on each side of zero (a diverging palette centred on zero, "no change" in the middle).
     """
     y = np.asarray([float(v) for v in values], dtype="float64")
     y = y[np.isfinite(y)]
+    if metric == "capacity_change_mw" and scheme != "user_bins":
+        return _diverging(y, scheme, k)
     if scheme == "user_bins":
         if not bins:
             raise MapSpecError(f"classify: scheme 'user_bins' needs bins (upper class bounds), got {bins!r}")
@@ -99,19 +104,143 @@ def classify(
         if y.size and y.max() > upper[-1]:
             upper.append(float(y.max()))
         lower_first = float(min(y.min(), upper[0])) if y.size else min(0.0, upper[0])
-    else:
-        if y.size == 0:
-            return Classes((), (), (), (), scheme, metric)
-        distinct = np.unique(y)
-        if distinct.size <= k:
-            upper = [float(v) for v in distinct]
+        lower = [lower_first] + upper[:-1]
+        labels = _bin_labels(lower, upper, metric)
+        return Classes(tuple(lower), tuple(upper), _ramp(len(upper)), labels, scheme, metric)
+    if y.size == 0:
+        return Classes((), (), (), (), scheme, metric)
+    upper = _snap(y, _upper_bounds(y, scheme, k))
+    lower = [float(y.min())] + upper[:-1]
+    labels = _data_labels(y, lower, upper, metric)
+    return Classes(tuple(lower), tuple(upper), _ramp(len(upper)), labels, scheme, metric)
+
+
+def _upper_bounds(y: np.ndarray, scheme: str, k: int) -> list[float]:
+    distinct = np.unique(y)
+    if distinct.size == 1:
+        return [float(distinct[0])]
+    k = max(1, min(k, distinct.size // 2))  # at least two distinct values per class
+    upper = [float(distinct[-1])] if k == 1 else _mapclassify(y, scheme, k)
+    # merge a class holding a single distinct value into its upper neighbour (or the last into the one below)
+    while len(upper) > 1:
+        counts = [len(c) for c in _members(distinct, upper)]
+        single = [i for i, n in enumerate(counts) if n < 2]
+        if not single:
+            break
+        i = single[0]
+        del upper[i if i < len(upper) - 1 else i - 1]
+    return upper
+
+
+def _members(distinct: np.ndarray, upper: list[float]) -> list[np.ndarray]:
+    idx = np.searchsorted(np.asarray(upper), distinct, side="left")
+    return [distinct[idx == i] for i in range(len(upper))]
+
+
+def _snap(y: np.ndarray, upper: list[float]) -> list[float]:
+    """Each upper bound moved down to the largest value its class holds (same members, exact labels)."""
+    groups = _members(np.unique(y), upper)
+    return [float(g.max()) for g in groups if g.size]
+
+
+def _decimals(y: np.ndarray, metric: str) -> int:
+    """The data's precision: decimals its values are written with, at most what its smallest value needs."""
+    v = np.abs(y[y != 0]) * (100.0 if metric == "share" else 1.0)
+    if v.size == 0:
+        return 0
+    smallest = float(v.min())
+    cap = 0 if smallest >= 10 else 1 if smallest >= 1 else 2 if smallest >= 0.1 else 3
+    for d in range(cap + 1):
+        if np.allclose(np.round(v, d), v, rtol=0, atol=1e-9 * max(1.0, float(v.max()))):
+            return d
+    return cap
+
+
+def _data_labels(y: np.ndarray, lower: list[float], upper: list[float], metric: str) -> tuple[str, ...]:
+    """Class i holds (upper[i-1], upper[i]]: labelled from the next value at the data's precision to upper[i]."""
+    return _range_labels([float(y.min())] + list(upper[:-1]), upper, metric, _decimals(y, metric), first_exact=True)
+
+
+def _bin_labels(lower: list[float], upper: list[float], metric: str) -> tuple[str, ...]:
+    return _range_labels(lower, upper, metric, None, first_exact=True)
+
+
+def _range_labels(lower: list[float], upper: list[float], metric: str, d: int | None, *, first_exact: bool) -> tuple[str, ...]:
+    scale = 100.0 if metric == "share" else 1.0
+    unit = {"share": "%", "capacity_mw": " MW", "hashrate_ehs": " EH/s", "capacity_change_mw": " MW"}.get(metric, "")
+    signed = metric == "capacity_change_mw"
+    lo_s = [v * scale for v in lower]
+    hi_s = [v * scale for v in upper]
+    if d is None:  # user bins: as many decimals as the bins are written with (at most 3)
+        d = next((n for n in range(4) if all(abs(round(b, n) - b) < 1e-9 for b in lo_s + hi_s)), 3)
+    step = 10.0 ** -d
+    out = []
+    for i, (lo, hi) in enumerate(zip(lo_s, hi_s)):
+        start = lo if (i == 0 and first_exact) else lo + step
+        if round(start, d) >= round(hi, d):
+            out.append(f"{_num(hi, d, signed)}{unit}")
         else:
-            upper = _mapclassify(y, scheme, k)
-        lower_first = float(y.min())
-    lower = [lower_first] + upper[:-1]
-    colours = _ramp(len(upper))
-    labels = tuple(_label(lo, hi, i, metric) for i, (lo, hi) in enumerate(zip(lower, upper)))
-    return Classes(tuple(lower), tuple(upper), colours, labels, scheme, metric)
+            sep = " to " if signed else "\u2013"
+            out.append(f"{_num(start, d, signed)}{sep}{_num(hi, d, signed)}{unit}")
+    return tuple(out)
+
+
+def _num(v: float, d: int, signed: bool) -> str:
+    text = f"{abs(v):,.{d}f}"
+    if round(v, d) < 0:
+        return "\u2212" + text
+    return ("+" + text) if signed and round(v, d) > 0 else text
+
+
+#: ColorBrewer RdBu (diverging, colour-blind safe): reds for losses, blues for gains, grey-white for none.
+DIVERGING_NEG: Final[tuple[str, ...]] = ("#b2182b", "#d6604d", "#f4a582", "#fddbc7")
+DIVERGING_POS: Final[tuple[str, ...]] = ("#d1e5f0", "#92c5de", "#4393c3", "#2166ac")
+ZERO_COLOUR: Final = "#f7f7f7"
+
+
+def _diverging(y: np.ndarray, scheme: str, k: int) -> Classes:
+    """Classes on each side of zero: losses (red), no change, gains (blue); zero is always the middle."""
+    if y.size == 0:
+        return Classes((), (), (), (), scheme, "capacity_change_mw")
+    side_k = max(1, min(4, k // 2))
+    neg, pos = y[y < 0], y[y > 0]
+    spans: list[tuple[float, float]] = []
+    colours: list[str] = []
+    upper: list[float] = []
+    if neg.size:
+        mags = -neg
+        groups = [-g for g in reversed(_members(np.unique(mags), _upper_bounds(mags, scheme, side_k))) if g.size]
+        spans += [(float(g.min()), float(g.max())) for g in groups]
+        upper += [float(g.max()) for g in groups]
+        colours += _pick(DIVERGING_NEG, len(groups))
+    if (y == 0).any():
+        spans.append((0.0, 0.0))
+        upper.append(0.0)
+        colours.append(ZERO_COLOUR)
+    if pos.size:
+        groups = [g for g in _members(np.unique(pos), _upper_bounds(pos, scheme, side_k)) if g.size]
+        spans += [(float(g.min()), float(g.max())) for g in groups]
+        upper += [float(g.max()) for g in groups]
+        colours += _pick(DIVERGING_POS, len(groups), reverse=True)
+    lower = [spans[0][0]] + upper[:-1]
+    d = _decimals(y, "capacity_change_mw")
+    labels = []
+    for i, (lo, hi) in enumerate(spans):
+        if (lo, hi) == (0.0, 0.0):
+            labels.append("no change")
+            continue
+        first_of_side = i == 0 or (lo > 0 and spans[i - 1][1] <= 0)
+        prev = lo if first_of_side else upper[i - 1]
+        labels.append(_range_labels([prev], [hi], "capacity_change_mw", d, first_exact=first_of_side)[0])
+    return Classes(tuple(lower), tuple(upper), tuple(colours), tuple(labels), scheme, "capacity_change_mw")
+
+
+def _pick(palette: tuple[str, ...], n: int, *, reverse: bool = False) -> list[str]:
+    """``n`` colours spread over ``palette`` (dark end first for losses, light end first for gains)."""
+    if n == 1:
+        return [palette[2] if reverse else palette[1]]
+    idx = np.linspace(0, len(palette) - 1, n).round().astype(int)
+    return [palette[i] for i in idx]
 
 
 def _mapclassify(y: np.ndarray, scheme: str, k: int) -> list[float]:
@@ -144,17 +273,14 @@ def _ramp(n: int) -> tuple[str, ...]:
     return tuple(SEQUENTIAL[i] for i in idx)
 
 
-def _label(lo: float, hi: float, i: int, metric: str) -> str:
-    if lo == hi or (i == 0 and lo >= hi):
-        return format_value(hi, metric)
-    return f"{format_value(lo, metric, unit=False)} – {format_value(hi, metric)}"
-
-
 def format_value(value: float | None, metric: str, *, unit: bool = True) -> str:
     """A value as the map shows it: ``"1,234 MW"``, ``"12.5 EH/s"``, ``"65.08%"`` (shares are fractions)."""
     if value is None or not math.isfinite(float(value)):
         return "no data"
     v = float(value)
+    if metric == "capacity_change_mw":
+        text = ("+" if v > 0 else "\u2212" if v < 0 else "") + _number(abs(v))
+        return text + " MW" if unit else text
     if metric == "share":
         # Percentages keep the two decimals CCAF publishes (65.08%), trailing zeros dropped (11%).
         v *= 100.0

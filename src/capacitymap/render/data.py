@@ -7,7 +7,7 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +19,8 @@ from capacitymap.schema import OTHER_COUNTRY
 
 __all__ = ["RegionValues", "prepare_values", "Facilities", "prepare_facilities", "csv_data_uri", "FACILITY_REQUIRED"]
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: Slider steps: months "YYYY-MM" or quarters "YYYY-Qn" (sorting them as text sorts them in time).
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")
 #: Columns never shown as provenance.
 _NOT_PROVENANCE = {"value", "month", "geometry", "source_file", "line", "name", "region_name", "iso_a2",
                    "iso_3166_2", "country", "region"}
@@ -76,7 +77,7 @@ def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set
         badm = ~months_text.str.match(_MONTH)
         if badm.any():
             raise MapSpecError(
-                f"values: expected months as 'YYYY-MM' text, got {frame.loc[badm, 'month'].iloc[0]!r}; "
+                f"values: expected months as 'YYYY-MM' (or quarters as 'YYYY-Qn') text, got {frame.loc[badm, 'month'].iloc[0]!r}; "
                 "format them with .dt.strftime('%Y-%m')"
             )
         frame["month"] = months_text
@@ -121,14 +122,24 @@ def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set
 
 @dataclass
 class Facilities:
-    """Current facilities drawn as markers (sorted largest first), and per-region summaries."""
+    """Facilities drawn as markers (sorted largest first), and per-region summaries.
 
-    records: list[dict]  # lat, lon, operator, site, mw, status, as_of, url | url_text, key
+    Each record: ``lat``, ``lon``, ``operator``, ``site``, ``mw`` (the figure at the last step), ``status``,
+    ``as_of``, ``url`` | ``url_text``, ``key`` (the region drawn, or ""), and, when the frame is long
+    (a ``month`` column: one row per site per step), ``steps`` {step: MW}; on a change map ``change``
+    ("added", "removed", "grown", "shrunk") and ``delta`` (signed MW). ``unplaced`` holds the rows
+    without a location that still count in their region (same fields, no lat/lon).
+    """
+
+    records: list[dict]
     operators: list[str]  # by total MW, descending, then name
     statuses: list[str]
     count_by_region: dict[str, int] = field(default_factory=dict)
     top_by_region: dict[str, list[list]] = field(default_factory=dict)  # key -> [[operator, mw], ...]
     max_mw: float = 0.0
+    unplaced: list[dict] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # the steps facilities carry (empty: not over time)
+    domains: list[str] = field(default_factory=list)  # source URL hosts, most sites first
 
 
 def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, preset: Preset, drawn_keys: list[str]) -> Facilities:
@@ -175,6 +186,7 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
     else:
         b = preset.bbox
         keep = located & lon.between(b.west, b.east) & lat.between(b.south, b.north)
+    long = "month" in frame.columns
     df = pd.DataFrame({
         "operator": frame["operator"].map(lambda v: to_text(v) or "unknown"),
         "site": frame["site"].map(lambda v: to_text(v) or ""),
@@ -182,32 +194,75 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
         "as_of": frame["as_of"].map(lambda v: to_text(v) or ""),
         "url": frame["source_url"].map(lambda v: to_text(v) or ""),
         "lat": lat, "lon": lon, "key": region, "located": located,
+        "step": frame["month"].map(lambda v: to_text(v) or "") if long else "",
+        "change": frame["change"].map(lambda v: to_text(v) or "") if "change" in frame.columns else "",
+        "delta": pd.to_numeric(frame["capacity_change_mw"], errors="coerce").astype("float64")
+        if "capacity_change_mw" in frame.columns else np.nan,
     })[keep.to_numpy()]
-    df = df.sort_values(["mw", "operator", "site"], ascending=[False, True, True], kind="stable", na_position="last")
-    in_region = df[df["key"].isin(drawn)]
+    if long:
+        bad = df.loc[~df["step"].str.match(_MONTH), "step"]
+        if len(bad):
+            raise MapSpecError(
+                f"facilities: expected steps as 'YYYY-MM' or 'YYYY-Qn' text in 'month', got {bad.iloc[0]!r}; "
+                "give one row per site per step"
+            )
+    steps = sorted(set(df["step"])) if long else []
+    last = steps[-1] if steps else ""
+    site_cols = ["operator", "site", "status", "key", "lat", "lon"]
+    records: list[dict] = []
+    unplaced: list[dict] = []
+    # one record per site (over time: its figure at each step, the latest row's as_of and source)
+    groups = df.sort_values(["step"], kind="stable").groupby(site_cols, sort=False, dropna=False) if long else None
+    rows = ([(g.iloc[-1].to_dict(), g) for _, g in groups] if groups is not None
+            else [(r, None) for r in df.to_dict("records")])
+    for r, g in rows:
+        rec: dict = {"operator": r["operator"], "site": r["site"], "status": r["status"], "as_of": r["as_of"], "key": r["key"]}
+        if g is not None:
+            rec["steps"] = {str(st): (None if math.isnan(v) else round(float(v), 3)) for st, v in zip(g["step"], g["mw"])}
+            v = rec["steps"].get(last)
+        else:
+            v = None if math.isnan(r["mw"]) else round(float(r["mw"]), 3)
+        rec["mw"] = v
+        if r["change"]:
+            rec["change"] = r["change"]
+            rec["delta"] = None if math.isnan(r["delta"]) else round(float(r["delta"]), 3)
+        url = safe_url(r["url"])
+        if url is not None:
+            rec["url"] = url
+        elif r["url"]:
+            rec["url_text"] = r["url"]
+        if bool(r["located"]):
+            records.append({"lat": round(float(r["lat"]), 5), "lon": round(float(r["lon"]), 5), **rec})
+        elif r["key"] in drawn:
+            unplaced.append(rec)
+    biggest = [max([v for v in (rec.get("steps") or {"": rec["mw"]}).values() if v is not None], default=-1.0)
+               for rec in records]
+    order = sorted(range(len(records)), key=lambda i: (-biggest[i], records[i]["operator"], records[i]["site"], i))
+    records = [records[i] for i in order]
+    in_region = df[df["key"].isin(drawn) & (df["step"] == last)]
     count = {k: int(n) for k, n in in_region.groupby("key", sort=True).size().items()}
     top: dict[str, list[list]] = {}
     for k, grp in in_region.groupby("key", sort=True):
         sums = grp.groupby("operator", sort=True)["mw"].sum(min_count=1).fillna(0.0)
-        order = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-        top[str(k)] = [[op, round(float(v), 3)] for op, v in order]
-    op_mw = df.groupby("operator", sort=True)["mw"].sum(min_count=1).fillna(0.0)
+        ordered = sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        top[str(k)] = [[op, round(float(v), 3)] for op, v in ordered]
+    op_mw = df[df["step"] == last].groupby("operator", sort=True)["mw"].sum(min_count=1).fillna(0.0)
     operators = [op for op, _ in sorted(op_mw.items(), key=lambda kv: (-kv[1], kv[0]))]
+    operators += sorted(set(df["operator"]) - set(operators))
     statuses = sorted(set(df["status"]))
-    records = []
-    for r in df[df["located"]].itertuples(index=False):
-        rec = {
-            "lat": round(float(r.lat), 5), "lon": round(float(r.lon), 5), "operator": r.operator, "site": r.site,
-            "mw": None if math.isnan(r.mw) else round(float(r.mw), 3), "status": r.status, "as_of": r.as_of,
-        }
-        url = safe_url(r.url)
-        if url is not None:
-            rec["url"] = url
-        elif r.url:
-            rec["url_text"] = r.url
-        records.append(rec)
     max_mw = float(np.nanmax(df["mw"].to_numpy())) if df["mw"].notna().any() else 0.0
-    return Facilities(records, operators, statuses, count, top, max_mw)
+    hosts = df["url"].map(_host)
+    hosts = hosts[hosts != ""]
+    domains = [h for h, _ in sorted(hosts.value_counts().items(), key=lambda kv: (-kv[1], kv[0]))]
+    return Facilities(records, operators, statuses, count, top, max_mw, unplaced, steps, domains)
+
+
+def _host(url: str) -> str:
+    u = safe_url(url)
+    if u is None:
+        return ""
+    host = urlsplit(u).hostname or ""
+    return host.removeprefix("www.")
 
 
 def csv_text(table: pd.DataFrame) -> str:

@@ -29,6 +29,9 @@ __all__ = [
     "MARKER_COLOURS",
     "Assets",
     "ASSETS",
+    "TILES",
+    "ADDITIVE_METRICS",
+    "tile_source",
     "MapSpecError",
     "resolve_preset",
 ]
@@ -41,10 +44,13 @@ PRESET_NAMES: Final[tuple[str, ...]] = get_args(PresetName)
 #: ``admin1`` draws states/provinces keyed by ``iso_3166_2``; ``admin0`` draws countries keyed by ``iso_a2``.
 Level = Literal["admin1", "admin0"]
 
-Metric = Literal["capacity_mw", "hashrate_ehs", "share"]
+Metric = Literal["capacity_mw", "hashrate_ehs", "share", "capacity_change_mw"]
 METRICS: Final[tuple[str, ...]] = get_args(Metric)
 #: Units as the map shows them (``share`` is a fraction in code, a percentage on the map).
-METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/s", "share": "%"}
+METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/s", "share": "%",
+                                       "capacity_change_mw": "+/- MW"}
+#: Metrics whose region values add up to a meaningful map total ("share of map total" makes sense).
+ADDITIVE_METRICS: Final[frozenset[str]] = frozenset({"capacity_mw", "hashrate_ehs"})
 
 #: Classification schemes (mapclassify): Quantiles, FisherJenks, EqualInterval, UserDefined (``bins``).
 Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_bins"]
@@ -53,9 +59,22 @@ SCHEMES: Final[tuple[str, ...]] = get_args(Scheme)
 MarkerColour = Literal["operator", "status"]
 MARKER_COLOURS: Final[tuple[str, ...]] = get_args(MarkerColour)
 
-#: ``cdn``: Leaflet and plugins from CDNs; ``inline``: everything inlined, no network at all.
+#: ``inline`` (default): everything inlined, no network at all; ``cdn``: Leaflet linked from a CDN.
 Assets = Literal["cdn", "inline"]
 ASSETS: Final[tuple[str, ...]] = get_args(Assets)
+
+#: Named background tile layers (CDN mode only; the default background is drawn from Natural Earth).
+TILES: Final[dict[str, tuple[str, str]]] = {
+    "carto-light": (
+        "https://{s}.basemaps.cartocdn.com/light_nolabels/{z}/{x}/{y}{r}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors '
+        '&copy; <a href="https://carto.com/attributions">CARTO</a>',
+    ),
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +160,8 @@ class MapSpec:
     k: int = 5
     bins: tuple[float, ...] | None = None
     marker_colour: MarkerColour = "operator"
-    assets: Assets = "cdn"
+    assets: Assets = "inline"
+    tiles: str | None = None  # None: no tiles; a TILES name or an https URL template (CDN mode only)
 
     def __post_init__(self) -> None:
         resolve_preset(self.preset)
@@ -152,6 +172,8 @@ class MapSpec:
         _choice("scheme", self.scheme, SCHEMES)
         _choice("marker_colour", self.marker_colour, MARKER_COLOURS)
         _choice("assets", self.assets, ASSETS)
+        if self.tiles is not None:
+            _check_tiles(self.tiles, self.assets)
         if isinstance(self.k, bool) or not isinstance(self.k, int) or not 2 <= self.k <= 9:
             raise MapSpecError(f"MapSpec.k: expected a whole number of classes from 2 to 9, got {self.k!r}")
         if self.scheme == "user_bins":
@@ -177,6 +199,29 @@ class MapSpec:
     @property
     def unit(self) -> str:
         return METRIC_UNITS[self.metric]
+
+
+def tile_source(tiles: str) -> tuple[str, str]:
+    """``(url_template, attribution_html)`` of a :data:`TILES` name or a user's https URL template."""
+    if tiles in TILES:
+        return TILES[tiles]
+    return tiles, "Tiles: " + tiles.split("/")[2].replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _check_tiles(tiles: object, assets: str) -> None:
+    if not isinstance(tiles, str) or not (
+        tiles in TILES or (tiles.startswith("https://") and "{z}" in tiles and "{x}" in tiles and "{y}" in tiles
+                           and not any(c in tiles for c in "\"'<>` "))
+    ):
+        raise MapSpecError(
+            f"MapSpec.tiles: expected one of {list(TILES)!r} or an https URL template with {{z}}, {{x}} and {{y}}, "
+            f"got {tiles!r}"
+        )
+    if assets != "cdn":
+        raise MapSpecError(
+            f"MapSpec.tiles: tiles are fetched from a server, so they need assets='cdn', got assets={assets!r}; "
+            "use --cdn with --tiles, or drop --tiles for a self-contained page"
+        )
 
 
 def _choice(name: str, value: object, choices: tuple[str, ...]) -> None:

@@ -1,0 +1,466 @@
+"""The region index: which target each point goes to, the same way at every level.
+
+Targets, in rank order (a lower rank wins where polygons overlap or touch):
+
+1. the admin-1 regions, by ``iso_3166_2``; their country is the code's prefix (``CN-GD`` -> ``CN``);
+2. the admin-0 countries that have **no** region in the admin-1 layer, by ``iso_a2`` (an admin-0
+   polygon without a two-letter code counts as ``ZZ``). The admin-0 polygons of countries the
+   admin-1 layer covers are not used: there, the admin-1 layer says which country a point is in.
+
+A point inside a target polygon goes to the first-ranked one. A point in none goes to the nearest
+target within ``tolerance_km`` (geodesic, as :mod:`capacitymap.join` places facilities): placed
+"nearest". Otherwise it is unplaced. NaN coordinates are unplaced too, and counted apart.
+
+Placement does not depend on the level: ``level`` only decides the labels (admin-1 regions keep
+their code at ``"admin1"``; at ``"country"`` every target is its country). So a point has the same
+country at both levels, and country totals agree by construction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Final, Literal, get_args
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from capacitymap.aggregate._nearest import NearestIndex, _ramp
+from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, NEAR, Raster, build_raster
+from capacitymap.errors import BoundaryError, OptionError
+from capacitymap.schema import OTHER_COUNTRY
+
+__all__ = ["Level", "LEVELS", "TOLERANCE_KM", "RegionIndex", "build_region_index", "UNPLACED_COUNTRY"]
+
+Level = Literal["admin1", "country"]
+LEVELS: Final[tuple[str, ...]] = get_args(Level)
+#: Points this close to a target polygon (but in none) go to the nearest one (the facilities' rule).
+TOLERANCE_KM: Final = 25.0
+#: The table row of unplaced points: CCAF's "Other" country, no region.
+UNPLACED_COUNTRY: Final = OTHER_COUNTRY
+
+# Fates of a target, for the report.
+FATE_REGION, FATE_COUNTRY, FATE_OUTSIDE, FATE_NAN = 1, 2, 3, 4
+_EPS_CELL: Final = 1e-9
+#: Distinct coordinates whose exact placement a placer remembers.
+MEMO_SIZE: Final = 1 << 18
+
+
+class _PolygonLocator:
+    """Exact, vectorised point-in-polygon over polygons in rank order; the first hit by rank wins.
+
+    Points are bucketed into a uniform grid; each polygon part's bounding box covers a few grid rows,
+    each a contiguous run of the cell-sorted points, which one ``shapely.intersects_xy`` call on the
+    prepared part decides. Parts are visited from the last rank to the first, so the first overwrites.
+    """
+
+    def __init__(self, parts: np.ndarray, rank: np.ndarray):
+        # Multipolygons come split into their parts (France's bounding box with its overseas
+        # departments is the whole world; its parts' boxes are small); a part keeps its rank.
+        self.geoms = parts
+        self.rank = rank.astype(np.int64)
+        n = len(parts)
+        self.bounds = shapely.bounds(parts) if n else np.zeros((0, 4))
+        ok = np.isfinite(self.bounds).all(axis=1) if n else np.zeros(0, bool)
+        if not ok.any():
+            self.nx = self.ny = 0
+            self._slice_part = np.zeros(0, np.int64)
+            self._part_slices = np.zeros(1, np.int64)
+            self._slice_lo = self._slice_hi = np.zeros(0, np.int64)
+            return
+        b = self.bounds[ok]
+        self.x0, self.y0 = float(b[:, 0].min()), float(b[:, 1].min())
+        self.x1, self.y1 = float(b[:, 2].max()), float(b[:, 3].max())
+        width = max(self.x1 - self.x0, 1e-9)
+        height = max(self.y1 - self.y0, 1e-9)
+        # Cells of about a third of the median part extent, at most ~1M cells.
+        med = max(float(np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))), 1e-9)
+        cell = max(med / 3.0, math.sqrt(width * height / 1_000_000))
+        self.nx = max(1, min(2048, math.ceil(width / cell)))
+        self.ny = max(1, min(2048, math.ceil(height / cell)))
+        self.dx, self.dy = width / self.nx, height / self.ny
+        # Conservative cell ranges (the same monotone formula as for points, plus a margin).
+        idx = np.flatnonzero(ok)
+        i0 = self._col(self.bounds[idx, 0] - _EPS_CELL)
+        i1 = self._col(self.bounds[idx, 2] + _EPS_CELL)
+        j0 = self._row(self.bounds[idx, 1] - _EPS_CELL)
+        j1 = self._row(self.bounds[idx, 3] + _EPS_CELL)
+        rows = j1 - j0 + 1
+        row = np.repeat(j0, rows) + _ramp(rows)
+        self._slice_part = idx  # parts with a box; the slices of idx[k] are _part_slices[k]:[k+1]
+        self._part_slices = np.r_[0, np.cumsum(rows)].astype(np.int64)
+        self._slice_lo = row * self.nx + np.repeat(i0, rows)
+        self._slice_hi = row * self.nx + np.repeat(i1, rows) + 1
+
+    def _col(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(np.floor((x - self.x0) / self.dx), 0, self.nx - 1).astype(np.int64)
+
+    def _row(self, y: np.ndarray) -> np.ndarray:
+        return np.clip(np.floor((y - self.y0) / self.dy), 0, self.ny - 1).astype(np.int64)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self.__dict__
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        shapely.prepare(self.geoms)
+
+    def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Rank of the first polygon (by code) intersecting each point, or -1. x, y finite."""
+        n = len(x)
+        out = np.full(n, -1, np.int64)
+        if n == 0 or self.nx == 0:
+            return out
+        shapely.prepare(self.geoms)
+        ncell = self.nx * self.ny
+        # Cells use the same monotone formula as the polygons' cell ranges, so a point inside a
+        # bounding box always lands in one of that polygon's cells; off-grid points get ncell.
+        inside = (x >= self.x0) & (x <= self.x1) & (y >= self.y0) & (y <= self.y1)
+        cell = np.where(inside, self._row(y) * self.nx + self._col(x), ncell).astype(np.int32)
+        order = np.argsort(cell, kind="stable")
+        xs, ys = x[order], y[order]
+        starts = np.zeros(ncell + 2, np.int64)
+        np.cumsum(np.bincount(cell, minlength=ncell + 1), out=starts[1:])
+        lo_all = starts[self._slice_lo]
+        hi_all = starts[self._slice_hi]
+        counts = hi_all - lo_all
+        per_part = np.add.reduceat(counts, self._part_slices[:-1]) if len(counts) else np.zeros(0, np.int64)
+        busy = np.flatnonzero(per_part > 0)
+        lo, hi = lo_all.tolist(), hi_all.tolist()
+        bounds = self._part_slices.tolist()
+        geoms, rank = self.geoms, self.rank
+        # Highest rank first: a lower rank (code sorts first) overwrites, so it wins on borders.
+        for k in busy[::-1].tolist():
+            runs = [(lo[s], hi[s]) for s in range(bounds[k], bounds[k + 1]) if hi[s] > lo[s]]
+            if len(runs) == 1:
+                (r0, r1), = runs
+                cx, cy, ci = xs[r0:r1], ys[r0:r1], order[r0:r1]
+            else:
+                cx = np.concatenate([xs[r0:r1] for r0, r1 in runs])
+                cy = np.concatenate([ys[r0:r1] for r0, r1 in runs])
+                ci = np.concatenate([order[r0:r1] for r0, r1 in runs])
+            part = self._slice_part[k]
+            hit = shapely.intersects_xy(geoms[part], cx, cy)
+            out[ci[hit]] = rank[part]
+        return out
+
+
+
+class _Placer:
+    """The level-independent part of an index: raster, exact locator and nearest rule over the targets.
+
+    Most points are placed by the raster. The others (in a cell that a boundary crosses, or near a
+    polygon) are placed exactly, once per distinct coordinate: geolocation databases give the same
+    city coordinates to many records, so the answers are remembered (up to :data:`MEMO_SIZE`
+    coordinates) for the rest of the run and later runs in this process.
+    """
+
+    def __init__(self, parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float, max_cells: int):
+        self.n_targets = n_targets
+        # Far cells hold the "outside" target (2T) itself, so the lookup needs no remapping.
+        self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
+        self.locator = _PolygonLocator(parts, part_target)
+        self.nearest = NearestIndex(parts, part_target, tolerance_km)
+        self.memo: dict[complex, tuple[int, float]] = {}
+
+    def copy_for_thread(self) -> _Placer:
+        """A copy sharing the raster (read-only arrays) and the memo, with its own GEOS objects (not thread-safe).
+
+        The GEOS objects are copied when the copy first needs them, in the thread that uses it.
+        """
+        other = object.__new__(_Placer)
+        other.n_targets, other.raster, other.memo = self.n_targets, self.raster, self.memo
+        other._origin = self
+        return other
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for the lazily copied GEOS objects of a thread copy.
+        origin = self.__dict__.get("_origin")
+        if origin is None or name not in ("locator", "nearest"):
+            raise AttributeError(name)
+        locator = _PolygonLocator.__new__(_PolygonLocator)
+        locator.__setstate__(dict(origin.locator.__dict__, geoms=shapely.from_wkb(shapely.to_wkb(origin.locator.geoms))))
+        nearest = object.__new__(NearestIndex)
+        pieces = shapely.from_wkb(shapely.to_wkb(origin.nearest.pieces))
+        nearest.__dict__.update(origin.nearest.__dict__, pieces=pieces, tree=shapely.STRtree(pieces))
+        self.locator, self.nearest = locator, nearest
+        return getattr(self, name)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = {k: v for k, v in self.__dict__.items() if k != "_origin"}
+        state.update(memo={}, locator=self.locator, nearest=dict(self.nearest.__dict__, tree=None))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        nearest = object.__new__(NearestIndex)
+        nearest.__dict__.update(state["nearest"])
+        nearest.tree = shapely.STRtree(nearest.pieces)
+        self.__dict__.update(state, nearest=nearest)
+
+    def place(self, x: np.ndarray, y: np.ndarray, *, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per point: a target (< T), T + target (placed by the nearest rule) or 2T (unplaced); km if asked (nearest only)."""
+        cls = self.raster.classify(x, y)
+        out = cls.astype(np.int64)
+        km = np.full(len(x), np.nan) if want_km else None
+        if len(cls) == 0 or int(cls.min()) >= 0:
+            return out, km
+        slow = np.flatnonzero(cls < 0)
+        uniq, first, inverse = np.unique(x[slow] + 1j * y[slow], return_index=True, return_inverse=True)
+        got, dist = self._place_exactly(uniq, cls[slow[first]])
+        out[slow] = got[inverse]
+        if km is not None:
+            km[slow] = dist[inverse]
+        return out, km
+
+    def _place_exactly(self, xy: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        keys = xy.tolist()
+        memo = self.memo
+        known = [memo.get(k) for k in keys]
+        todo = np.array([i for i, v in enumerate(known) if v is None], np.int64)
+        got = np.array([v[0] if v is not None else 2 * self.n_targets for v in known], np.int64)
+        dist = np.array([v[1] if v is not None else np.nan for v in known], np.float64)
+        if len(todo) == 0:
+            return got, dist
+        x, y = xy.real[todo], xy.imag[todo]
+        res = np.full(len(todo), 2 * self.n_targets, np.int64)
+        res_km = np.full(len(todo), np.nan)
+        exact = np.flatnonzero(cls[todo] == BOUNDARY)
+        rest = np.flatnonzero(cls[todo] == NEAR)
+        if len(exact):
+            hit = self.locator.locate(x[exact], y[exact])
+            res[exact] = np.where(hit >= 0, hit, res[exact])
+            rest = np.concatenate([exact[hit < 0], rest])
+        if len(rest):
+            t, d = self.nearest.nearest(x[rest], y[rest])
+            res[rest] = np.where(t >= 0, t + self.n_targets, 2 * self.n_targets)
+            res_km[rest] = d
+        got[todo], dist[todo] = res, res_km
+        if len(memo) < MEMO_SIZE:
+            memo.update(zip([keys[i] for i in todo.tolist()], zip(res.tolist(), res_km.tolist())))
+        return got, dist
+
+
+@dataclass(frozen=True, eq=False)
+class RegionIndex:
+    """The boundary layers prepared for point lookup; build with :func:`build_region_index`.
+
+    Picklable (the Dask engine broadcasts it to its workers). A point's *target* is a target rank
+    ``t`` (inside its polygon), ``T + t`` (placed by the nearest rule; ``T`` targets), :attr:`outside`
+    or :attr:`nan`; ``label_of`` maps a target to its table row in ``labels`` (``country``, ``region``)
+    and ``fate`` to the report's fate (1 region, 2 country-level row, 3 outside, 4 NaN coordinates).
+    """
+
+    level: str
+    tolerance_km: float
+    target_country: np.ndarray  # per target rank
+    target_region: np.ndarray  # per target rank, None for a country target
+    n_regions: int  # targets 0..n_regions-1 are admin-1 regions, the rest countries
+    labels: pd.DataFrame
+    label_of: np.ndarray
+    fate: np.ndarray
+    placer: _Placer
+
+    @property
+    def n_places(self) -> int:
+        """T: the number of target polygons (admin-1 regions, then uncovered countries)."""
+        return len(self.target_country)
+
+    @property
+    def n_countries(self) -> int:
+        return self.n_places - self.n_regions
+
+    @property
+    def outside(self) -> int:
+        return 2 * self.n_places
+
+    @property
+    def nan(self) -> int:
+        return 2 * self.n_places + 1
+
+    @property
+    def n_targets(self) -> int:
+        return 2 * self.n_places + 2
+
+    @property
+    def nearest_targets(self) -> np.ndarray:
+        """True for the targets placed by the nearest rule."""
+        t = np.arange(self.n_targets)
+        return (t >= self.n_places) & (t < self.outside)
+
+    def copy_for_thread(self) -> RegionIndex:
+        return RegionIndex(self.level, self.tolerance_km, self.target_country, self.target_region, self.n_regions,
+                           self.labels, self.label_of, self.fate, self.placer.copy_for_thread())
+
+    def locate(self, latitude: Any, longitude: Any) -> np.ndarray:
+        """The target of each point (see the class docstring)."""
+        return self._locate(latitude, longitude)[0]
+
+    def _locate(self, latitude: Any, longitude: Any, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        lat = np.asarray(latitude, dtype=np.float64)
+        lon = np.asarray(longitude, dtype=np.float64)
+        finite = np.isfinite(lat)
+        finite &= np.isfinite(lon)
+        if finite.all():
+            return self.placer.place(lon, lat, want_km=want_km)
+        target = np.full(len(lat), self.nan, np.int64)
+        km = np.full(len(lat), np.nan) if want_km else None
+        idx = np.flatnonzero(finite)
+        got, dist = self.placer.place(lon[idx], lat[idx], want_km=want_km)
+        target[idx] = got
+        if km is not None:
+            km[idx] = dist
+        return target, km
+
+    def place(self, latitude: Any, longitude: Any) -> pd.DataFrame:
+        """Where each point goes, for people and tests: ``country``, ``region``, ``placement``, ``distance_km``.
+
+        ``placement`` is ``"point"`` (inside a polygon), ``"nearest"`` (within the tolerance of one;
+        ``distance_km`` says how far), ``"unplaced"`` or ``"nan"`` (a NaN coordinate); unplaced and NaN
+        points have the table's unplaced row (country ``ZZ``, no region).
+        """
+        target, km = self._locate(latitude, longitude, want_km=True)
+        row = self.label_of[target]
+        placement = np.select(
+            [target < self.n_places, target < self.outside, target == self.outside],
+            ["point", "nearest", "unplaced"], "nan")
+        return pd.DataFrame({
+            "country": self.labels["country"].to_numpy()[row],
+            "region": self.labels["region"].to_numpy()[row],
+            "placement": placement,
+            "distance_km": np.where(placement == "nearest", km, np.where(placement == "point", 0.0, np.nan)),
+        }).astype({"country": "string", "region": "string", "placement": "string"})
+
+
+def build_region_index(
+    admin1: Any | None = None,
+    admin0: Any | None = None,
+    *,
+    level: Level = "admin1",
+    tolerance_km: float = TOLERANCE_KM,
+    max_cells: int = DEFAULT_MAX_CELLS,
+) -> RegionIndex:
+    """Prepare the boundary layers (GeoDataFrames, EPSG:4326) for point lookup.
+
+    ``admin1`` (``iso_3166_2``, ``iso_a2``, geometry) places points in regions, and says the country
+    wherever it covers a point; ``admin0`` (``iso_a2``, geometry) is used for the countries the
+    admin-1 layer does not cover. ``level="admin1"`` needs ``admin1``; ``level="country"`` needs
+    ``admin0`` (and uses ``admin1`` too when given, so both levels place a point alike). Geometries
+    are used as they are (never simplified). The prepared layers are cached in the process, so
+    building the same index again is cheap.
+    """
+    if level not in LEVELS:
+        raise OptionError(f"level: expected one of {LEVELS!r}, got {level!r}; use 'admin1' or 'country'")
+    if level == "admin1" and admin1 is None:
+        raise BoundaryError("level 'admin1' expected an admin-1 layer, got None; pass read_admin1() or use level='country'")
+    if level == "country" and admin0 is None:
+        raise BoundaryError("level 'country' expected an admin-0 layer, got None; pass read_admin0()")
+    if not (isinstance(tolerance_km, (int, float)) and math.isfinite(tolerance_km) and tolerance_km >= 0):
+        raise OptionError(f"tolerance_km: expected a distance >= 0 in km, got {tolerance_km!r}; use 25 (the default)")
+    geoms: list[np.ndarray] = []
+    countries: list[str] = []
+    regions: list[str | None] = []
+    covered: set[str] = set()
+    if admin1 is not None:
+        layer = _checked_layer(admin1, ("iso_3166_2", "iso_a2"), "admin-1")
+        codes = layer["iso_3166_2"].astype(str).to_numpy()
+        order = np.argsort(codes, kind="stable")
+        column = _country_codes(layer["iso_a2"])
+        for i in order:
+            code = codes[i]
+            prefix = code[:2].upper()
+            country = prefix if len(code) > 2 and code[2] == "-" and prefix.isascii() and prefix.isalpha() else column[i]
+            countries.append(country)
+            regions.append(code)
+            covered.add(country)
+        geoms.append(_polygons(layer, "admin-1")[order])
+    n_regions = len(regions)
+    if admin0 is not None:
+        layer = _checked_layer(admin0, ("iso_a2",), "admin-0")
+        codes = _country_codes(layer["iso_a2"])
+        keep = np.flatnonzero(~np.isin(codes, sorted(covered)))
+        keep = keep[np.argsort(codes[keep], kind="stable")]
+        countries += codes[keep].tolist()
+        regions += [None] * len(keep)
+        geoms.append(_polygons(layer, "admin-0")[keep])
+    all_geoms = np.concatenate(geoms) if geoms else np.zeros(0, object)
+    placer = _cached_placer(all_geoms, float(tolerance_km), int(max_cells))
+    return _labelled(level, float(tolerance_km), np.array(countries, dtype=object), np.array(regions, dtype=object), n_regions, placer)
+
+
+def _labelled(level: str, tolerance_km: float, countries: np.ndarray, regions: np.ndarray, n_regions: int, placer: _Placer) -> RegionIndex:
+    n = len(countries)
+    rows: dict[tuple[str, str | None], int] = {}
+    label_of = np.zeros(2 * n + 2, np.int64)
+    fate = np.zeros(2 * n + 2, np.int64)
+    for t in range(n):
+        key = (countries[t], regions[t] if level == "admin1" else None)
+        label_of[t] = label_of[n + t] = rows.setdefault(key, len(rows))
+        fate[t] = fate[n + t] = FATE_REGION if (level == "admin1" and t < n_regions) else FATE_COUNTRY
+    label_of[2 * n] = label_of[2 * n + 1] = rows.setdefault((UNPLACED_COUNTRY, None), len(rows))
+    fate[2 * n], fate[2 * n + 1] = FATE_OUTSIDE, FATE_NAN
+    labels = pd.DataFrame(list(rows), columns=["country", "region"]).astype({"country": "string", "region": "string"})
+    return RegionIndex(level, tolerance_km, countries, regions, n_regions, labels, label_of, fate, placer)
+
+
+_CACHE: dict[str, _Placer] = {}
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE: Final = 4
+
+
+def _cached_placer(geoms: np.ndarray, tolerance_km: float, max_cells: int) -> _Placer:
+    """Build (or reuse, within this process) the placer of these polygons in this order."""
+    digest = hashlib.sha256(f"{tolerance_km!r}|{max_cells}|{len(geoms)}|".encode())
+    missing = shapely.is_missing(geoms)
+    wkb = shapely.to_wkb(np.where(missing, shapely.Polygon(), geoms))
+    for blob in wkb:
+        digest.update(len(blob).to_bytes(8, "little"))
+        digest.update(blob)
+    key = digest.hexdigest()
+    with _CACHE_LOCK:
+        placer = _CACHE.get(key)
+    if placer is not None:
+        return placer
+    parts, owner = shapely.get_parts(geoms, return_index=True) if len(geoms) else (np.zeros(0, object), np.zeros(0, np.int64))
+    good = ~shapely.is_empty(parts) if len(parts) else np.zeros(0, bool)
+    placer = _Placer(parts[good], owner[good].astype(np.int64), len(geoms), tolerance_km, max_cells)
+    with _CACHE_LOCK:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = placer
+    return placer
+
+
+def _polygons(layer: Any, what: str) -> np.ndarray:
+    geoms = np.asarray(layer.geometry.values, dtype=object)
+    types = shapely.get_type_id(geoms)
+    bad = ~np.isin(types, (3, 6)) & ~shapely.is_missing(geoms)  # Polygon, MultiPolygon
+    if bad.any():
+        got = sorted({int(shapely.get_type_id(g)) for g in geoms[bad]})
+        raise BoundaryError(f"the {what} layer: expected Polygon or MultiPolygon geometries, got geometry type ids {got!r}; give a polygon layer")
+    return geoms
+
+
+def _checked_layer(layer: Any, columns: tuple[str, ...], what: str) -> Any:
+    if not hasattr(layer, "geometry") or not hasattr(layer, "columns"):
+        raise BoundaryError(f"the {what} layer: expected a GeoDataFrame, got {type(layer).__name__!r}; read it with capacitymap.io.boundaries")
+    missing = [c for c in columns if c not in layer.columns]
+    if missing:
+        got = [c for c in layer.columns if c != "geometry"]
+        raise BoundaryError(f"the {what} layer: expected columns {missing!r}, got {got!r}; read it with capacitymap.io.boundaries")
+    crs = getattr(layer, "crs", None)
+    if crs is not None and crs.to_epsg() != 4326:
+        raise BoundaryError(f"the {what} layer: expected EPSG:4326, got {crs.to_string()!r}; reproject it with .to_crs(4326)")
+    if what == "admin-1":
+        codes = layer["iso_3166_2"].astype(str)
+        if codes.duplicated().any():
+            dup = sorted(set(codes[codes.duplicated()]))[:5]
+            raise BoundaryError(f"the {what} layer: expected unique iso_3166_2 codes, got duplicates {dup!r}; dissolve them first")
+    return layer
+
+
+def _country_codes(codes: pd.Series) -> np.ndarray:
+    text = codes.astype("string").fillna("").str.strip().str.upper()
+    return text.where(text.str.fullmatch(r"[A-Z]{2}").fillna(False), OTHER_COUNTRY).astype(str).to_numpy()
