@@ -154,3 +154,16 @@ def test_change_with_another_date_is_a_usage_error(tmp_path: Path) -> None:
     render = CliRunner().invoke(main, ["render", str(FILE), "--preset", "us", "-o", str(tmp_path / "x.html"),
                                        "--change", "2022-01:2023-02", "--month", "2022-06"])
     assert render.exit_code == 2 and "gives its own dates" in render.output
+
+
+def test_render_by_quarter_and_the_change_metric_reach_the_page(tmp_path: Path) -> None:
+    from capacitymap import api
+    from capacitymap.render import MapSpec
+
+    out = tmp_path / "q.html"
+    result = run("render", FILE, "--preset", "north-america", "-o", out, "--by-quarter")
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "2021-Q4" in html and "2023-Q1" in html  # the slider steps are the quarters
+    made = api.map_files([FILE], MapSpec(preset="north-america"), change=("2022-01", "2023-02"))
+    assert made.spec.metric == "capacity_change_mw"

@@ -347,7 +347,7 @@ def map_files(
         if change is not None:
             result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
             layers = capacity_layers(mapped, b.display1, change=result)
-            return MadeMap(replace(spec, metric=metric or _change_metric()), layers, warnings, result.mapped.reconciliation)
+            return MadeMap(replace(spec, metric=metric or "capacity_change_mw"), layers, warnings, result.mapped.reconciliation)
         if by_month or by_quarter:
             every: Every = "quarter" if by_quarter else "month"
             steps = capacity_steps(mapped, gazetteer=b.gazetteer, every=every)
@@ -386,13 +386,6 @@ def _hashrate_texts(spec, layers, result, level: str) -> dict[str, str]:  # noqa
     if not spec.credit and layers.credit:
         out["credit"] = f"Data: {layers.credit}"
     return out
-
-
-def _change_metric() -> str:
-    """``capacity_change_mw`` once the renderer knows it (the page branch adds it); until then ``capacity_mw``."""
-    from capacitymap.render.spec import METRICS
-
-    return "capacity_change_mw" if "capacity_change_mw" in METRICS else "capacity_mw"
 
 
 def aggregate_files(
