@@ -774,6 +774,6 @@ def test_cli_maps_of_a_facility_file_and_a_ccaf_file_are_titled_and_credited(tmp
     assert run.exit_code == 0, run.output
     html = out.read_text(encoding="utf-8")
     title, h1, credit = _title_and_credit(html)
-    assert title == h1 and title.startswith("Share of bitcoin mining hashrate") and "World" in title
+    assert title == h1 and title.startswith("Share of global hashrate by country") and "World" in title
     assert "CCAF (Cambridge Centre for Alternative Finance)" in credit and "Natural Earth" in credit
     assert re.search(r'<p class="cm-subtitle">\d{4}-\d\d to \d{4}-\d\d \(\d+ months\)', html)

@@ -367,25 +367,9 @@ def map_files(
         value = "share_of_country"  # a region download alone: shares of the country, labelled so
     layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=value,
                              facilities=mapped.facilities if mapped is not None else None)
-    return MadeMap(replace(spec, metric=chosen, **_hashrate_texts(spec, layers, result, level)), layers, warnings,
+    return MadeMap(replace(spec, metric=chosen), layers, warnings,
                    mapped.reconciliation if mapped is not None else None)
 
-
-def _hashrate_texts(spec, layers, result, level: str) -> dict[str, str]:  # noqa: ANN001
-    """Title, subtitle and credit a hashrate map gets when the user gave none (what is shown, when, whose data)."""
-    out = {}
-    if not spec.title and layers.value_label:
-        label = layers.value_label[0].upper() + layers.value_label[1:]
-        out["title"] = f"{label} by {'country' if level == 'country' else 'state or province'}"
-    if not spec.subtitle:
-        months = tuple(result.metadata.get("months") or ())
-        if result.metadata.get("average") or len(months) == 1:
-            out["subtitle"] = str(result.metadata.get("window"))
-        elif months:
-            out["subtitle"] = f"{months[0]} to {months[-1]}, one step each"
-    if not spec.credit and layers.credit:
-        out["credit"] = f"Data: {layers.credit}"
-    return out
 
 
 def aggregate_files(

@@ -85,8 +85,8 @@ def step_span(steps: list[str]) -> str:
     return f"{steps[0]} to {steps[-1]} ({count(len(steps), *word)})"
 
 
-def default_title(metric: str, area: str, *, statuses: tuple[str, ...] = (), value_label: str = "") -> str:
-    """What the map shows: metric, statuses counted, area."""
+def default_title(metric: str, area: str, *, statuses: tuple[str, ...] = (), value_label: str = "", level: str = "admin1") -> str:
+    """What the map shows: metric, statuses counted, area ("Share of China's hashrate by province, China")."""
     what = _TITLE_METRIC.get(metric, metric)
     if metric in ("capacity_mw", "capacity_change_mw"):
         phrase = status_phrase(statuses or ("operational",)) if statuses else ""
@@ -96,6 +96,7 @@ def default_title(metric: str, area: str, *, statuses: tuple[str, ...] = (), val
             what = f"{what} ({phrase})"
     if value_label:
         what = f"{what}: {value_label}" if metric != "share" else value_label[0].upper() + value_label[1:]
+        what = f"{what} by {'country' if level == 'admin0' else 'state or province'}"
     return f"{what}, {area}" if area != "Custom area" else what
 
 
@@ -135,7 +136,8 @@ def complete_spec(spec: MapSpec, *, steps: list[str], as_of: str | None = None, 
     HTML and stills both run this before drawing, so a map always says what, when and whose.
     """
     preset = resolve_preset(spec.preset)
-    title = spec.title or default_title(spec.metric, preset.label, statuses=statuses, value_label=value_label)
+    title = spec.title or default_title(spec.metric, preset.label, statuses=statuses, value_label=value_label,
+                                        level=preset.level)
     subtitle = spec.subtitle or default_subtitle(steps, as_of)
     given = spec.credit or (("Data: " + credit) if credit and not credit.startswith("Data") else credit)
     return replace(spec, title=title, subtitle=subtitle, credit=given or default_credit(domains or []),
