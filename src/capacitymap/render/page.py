@@ -158,7 +158,7 @@ def size_key_svg(sizes: list[tuple[float, float]]) -> str:
     parts = []
     for mw, r in sorted(sizes, key=lambda s: -s[1]):
         top = h - 1 - 2 * r
-        y = max(top + 4, (ys[-1] + 12) if ys else top + 4)
+        y = max(top + 4, (ys[-1] + 14) if ys else top + 4)  # 11px text boxes are about 13px tall
         ys.append(y)
         parts.append(f'<circle cx="{cx:.1f}" cy="{h - 1 - r:.1f}" r="{r:.1f}" fill="none" stroke="#444" stroke-width="1"/>')
         parts.append(f'<line x1="{cx:.1f}" y1="{top:.1f}" x2="{label_x - 3:.1f}" y2="{y - 4:.1f}" stroke="#999" stroke-width="0.7"/>')
