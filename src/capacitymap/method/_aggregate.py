@@ -7,7 +7,7 @@ from collections import defaultdict
 import pandas as pd
 
 from capacitymap.errors import MethodError
-from capacitymap.method._frames import fsum, frame_from_rows, join_pools, region_key, require_columns
+from capacitymap.method._frames import frame_from_rows, fsum, join_pools, region_key, require_columns
 from capacitymap.method._types import MONTHLY_COLUMNS, POOL_SHARE_COLUMNS, POOL_WEIGHT_COLUMNS
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from capacitymap.errors import MethodError, Problem
 from capacitymap.method._frames import (
-    fsum,
     frame_from_rows,
+    fsum,
     problem,
     raise_problems,
     region_key,

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 from capacitymap.errors import BoundaryError, MethodError
-from capacitymap.method._frames import fsum, frame_from_rows, require_columns
+from capacitymap.method._frames import frame_from_rows, fsum, require_columns
 from capacitymap.method._shares import _sorted
 from capacitymap.method._types import POOL_SHARE_COLUMNS, VpnCorrection
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from capacitymap.errors import MethodError, Problem
-from capacitymap.method._frames import fsum, frame_from_rows, join_pools, problem, raise_problems, region_key, require_columns, text_or_na
+from capacitymap.method._frames import frame_from_rows, fsum, join_pools, problem, raise_problems, region_key, require_columns, text_or_na
 from capacitymap.method._types import AVERAGES, MONTHLY_COLUMNS, Average, Window, is_month
 
 _NETWORK_COLUMNS = ("month", "hashrate_ehs")
