@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from io import StringIO
 from urllib.parse import unquote
 
-import branca.element
 import folium
 import geopandas as gpd
 import numpy as np
@@ -28,7 +26,6 @@ from capacitymap.render import (
     build_map,
     classify,
     describe,
-    deterministic_ids,
     format_value,
     render_html,
 )
@@ -547,23 +544,6 @@ def test_the_same_inputs_give_the_same_bytes():
     m = build_map(spec, **data)
     assert a == b == render_html(m) == render_html(m)
     assert not re.search(r"[0-9a-f]{32}", a)
-
-
-def test_deterministic_ids_restore_branca_and_leave_other_threads_alone():
-    seen = {}
-
-    def other():
-        seen["other"] = folium.Map().get_name()
-
-    with deterministic_ids("zz") as state:
-        t = threading.Thread(target=other)
-        t.start()
-        t.join()
-        assert folium.Map().get_name() == "map_zz000001"
-        assert state[1] >= 1
-    assert re.fullmatch(r"map_[0-9a-f]{32}", seen["other"])
-    assert re.fullmatch(r"map_[0-9a-f]{32}", folium.Map().get_name())
-    assert "_generate_id" in branca.element.Element.__dict__
 
 
 def test_page_has_title_credits_attribution_and_full_page_layout():

@@ -67,20 +67,6 @@ class Filters:
         else:  # one order whatever the order given: labels and tables are the same
             object.__setattr__(self, "statuses", tuple(s for s in STATUSES if s in self.statuses))
 
-    def describe(self) -> list[str]:
-        """Human-readable lines, for coverage notes."""
-        out = []
-        if self.operators:
-            out.append("operators: " + ", ".join(self.operators))
-        if self.regions:
-            out.append("regions: " + ", ".join(self.regions))
-        out.append("status: " + status_label(self.statuses))
-        if self.min_mw is not None:
-            out.append(f"sites of at least {self.min_mw:g} MW")
-        if self.as_of:
-            out.append(f"as of {self.as_of}")
-        return out
-
 
 @dataclass(frozen=True)
 class Area:

@@ -33,7 +33,6 @@ __all__ = [
     "PointPart",
     "PointSource",
     "open_points",
-    "iter_point_batches",
     "read_point_part",
 ]
 
@@ -148,17 +147,6 @@ def open_points(
             raise SchemaError(problems)
         raise DataError(problems)
     return PointSource(parts=tuple(parts), weight=weight, by=by, batch_size=batch_size)
-
-
-def iter_point_batches(
-    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
-    *,
-    weight: str,
-    by: Sequence[str] = (),
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> Iterator[PointBatch]:
-    """Shorthand for ``open_points(...).batches()``."""
-    return open_points(paths, weight=weight, by=by, batch_size=batch_size).batches()
 
 
 def read_point_part(
