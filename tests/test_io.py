@@ -235,7 +235,9 @@ def test_broken_file_gets_the_right_error_at_the_right_line(name: str, line: int
 def test_every_problem_is_reported_not_only_the_first() -> None:
     with pytest.raises(DataError) as err:
         io.read_records([FIXTURES / "broken" / "bad_capacity.csv", FIXTURES / "broken" / "bad_dates.csv"], today=TODAY)
-    assert {(Path(p.file).name, p.line) for p in err.value.problems} == {("bad_capacity.csv", 3), ("bad_capacity.csv", 4), ("bad_dates.csv", 2), ("bad_dates.csv", 3)}
+    assert {(Path(p.file).name, p.line) for p in err.value.problems} == {
+        ("bad_capacity.csv", 3), ("bad_capacity.csv", 4), ("bad_dates.csv", 2), ("bad_dates.csv", 3)
+    }
 
 
 @pytest.mark.integration

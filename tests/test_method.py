@@ -669,14 +669,16 @@ def pool_records(draw):
             missing = draw(st.integers(0, 5))
             total = sum(parts.values()) + missing
             for country, k in parts.items():
-                rows.append(rec(month, pool, country, None, k / total, line=line)); line += 1
+                rows.append(rec(month, pool, country, None, k / total, line=line))
+                line += 1
             if draw(st.booleans()):
                 regional = {r: draw(st.integers(0, 9)) for r in CN_REGIONS}
                 regional["CN-ZJ"] += 1
                 regional["CN-XJ"] += 1
                 rsum = sum(regional.values())
                 for region, k in regional.items():
-                    rows.append(rec(month, pool, "CN", region, k / rsum, "country", line=line)); line += 1
+                    rows.append(rec(month, pool, "CN", region, k / rsum, "country", line=line))
+                    line += 1
             ehs.append({"month": month, "pool": pool, "hashrate_ehs": float(draw(st.integers(1, 100)))})
     return frame(rows), pd.DataFrame(ehs)
 
@@ -713,7 +715,7 @@ def test_shares_sum_to_one_after_every_step(data):
         assert np.allclose(t[t["region"].isna()].groupby("month")["share"].sum(), 1.0, atol=TOL)
         # every pool that has China either lists all its regions or gets them extrapolated (when a donor exists)
         cn = t[(t["country"] == "CN")]
-        for month, g in cn.groupby("month"):
+        for _month, g in cn.groupby("month"):
             placed = g.loc[g["region"].notna(), "share"].sum()
             assert placed <= float(g.loc[g["region"].isna(), "share"].iloc[0]) + TOL
 
@@ -734,7 +736,7 @@ def test_extrapolation_and_vpn_conserve_hashrate(data):
     pd.testing.assert_frame_equal(extrapolated[extrapolated["region"].isna()].reset_index(drop=True),
                                   corrected[corrected["region"].isna()].reset_index(drop=True))
     # donors list all of China, so after extrapolation each pool's Chinese regions add up to its China share
-    for (month, pool), g in extrapolated[extrapolated["country"] == "CN"].groupby(["month", "pool"]):
+    for (month, _pool), g in extrapolated[extrapolated["country"] == "CN"].groupby(["month", "pool"]):
         donors = corrected[(corrected["month"] == month) & (corrected["region"].notna())]
         if donors.empty:
             continue

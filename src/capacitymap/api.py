@@ -16,7 +16,7 @@ import pandas as pd
 
 from capacitymap import io
 from capacitymap.errors import DataError, Problem
-from capacitymap.filters import Area, Filters
+from capacitymap.filters import NO_FILTERS, Area, Filters
 from capacitymap.io.facilities import duplicates_across_files
 from capacitymap.join import assign_regions
 from capacitymap.pipeline import (
@@ -65,6 +65,7 @@ class Boundaries:
 
     @classmethod
     def shipped(cls) -> Boundaries:
+        """The boundaries shipped with the package: Natural Earth admin-1 and admin-0, and their gazetteer."""
         return cls(io.read_admin1(), default_gazetteer(), io.read_admin1_web(), io.read_admin0_web())
 
     @classmethod
@@ -86,6 +87,8 @@ class FacilitySummary:
 
 @dataclass(frozen=True)
 class ValidationReport:
+    """What checking files found: rows read, and the problems, warnings and notes, each located."""
+
     rows: int
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -95,7 +98,7 @@ class ValidationReport:
 def load_facilities(
     files: PathLike | Iterable[PathLike],
     *,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     area: Area | None = None,
     strict: bool = False,
     skip_invalid: bool = False,
@@ -287,11 +290,13 @@ class MadeMap:
     reconciliation: object | None
 
     def build(self):  # noqa: ANN201 - capacitymap.render.BuiltMap (render_html(made.build()) is the page)
+        """The built page (a ``capacitymap.render.BuiltMap``): ``render_html(made.build())`` is its HTML."""
         from capacitymap.maps import make_map
 
         return make_map(self.spec, self.layers)  # type: ignore[arg-type]
 
     def still(self, **options: object) -> bytes:
+        """The map as a still image (PNG or SVG bytes); ``options`` go to :func:`capacitymap.maps.make_still`."""
         from capacitymap.maps import make_still
 
         return make_still(self.spec, self.layers, **options)  # type: ignore[arg-type]
@@ -303,7 +308,7 @@ def map_files(
     *,
     kind: io.Kind | None = None,
     metric: str | None = None,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     strict: bool = False,
     skip_invalid: bool = False,
     boundaries: Boundaries | None = None,

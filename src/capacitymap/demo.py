@@ -21,6 +21,8 @@ DEMO_NAMES = ("north-america", "china", "china-global", "world", "us-states")
 
 @dataclass(frozen=True)
 class DemoMap:
+    """One demo map: its file name, spec and layers."""
+
     name: str
     spec: MapSpec
     layers: MapLayers

@@ -20,6 +20,7 @@ from capacitymap.schema import LINE, SOURCE_FILE, STATUSES
 
 __all__ = [
     "Filters",
+    "NO_FILTERS",
     "FilterError",
     "Area",
     "apply_filters",
@@ -66,6 +67,10 @@ class Filters:
             object.__setattr__(self, "statuses", DEFAULT_STATUSES)
         else:  # one order whatever the order given: labels and tables are the same
             object.__setattr__(self, "statuses", tuple(s for s in STATUSES if s in self.statuses))
+
+
+#: The default of every ``filters=`` argument: nothing chosen (frozen, so one value serves every call).
+NO_FILTERS = Filters()
 
 
 @dataclass(frozen=True)

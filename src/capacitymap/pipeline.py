@@ -22,6 +22,7 @@ import pandas as pd
 
 from capacitymap.errors import CapacityMapError, Problem
 from capacitymap.filters import (
+    NO_FILTERS,
     PIPELINE_STATUSES,
     STATUS_FILTER,
     Area,
@@ -79,6 +80,7 @@ class Reconciliation:
 
     @property
     def balanced(self) -> bool:
+        """Whether every row and megawatt read is mapped, filtered or rejected (MW to a relative 1e-6)."""
         rows = self.rows_mapped + int(self.filtered["rows"].sum()) + len(self.rejected)
         mw = math.fsum([self.mw_mapped, *self.filtered["capacity_mw"], *self.rejected["capacity_mw"].fillna(0)])
         return rows == self.rows_read and abs(mw - self.mw_read) <= 1e-6 * max(1.0, abs(self.mw_read))
@@ -187,7 +189,7 @@ def map_facilities(
     admin1: gpd.GeoDataFrame,
     *,
     gazetteer: Gazetteer,
-    filters: Filters = Filters(),
+    filters: Filters = NO_FILTERS,
     area: Area | None = None,
     strict: bool = False,
     skip_invalid: bool = False,

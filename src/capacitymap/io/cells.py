@@ -194,6 +194,7 @@ def parse_url(text: str) -> str:
 
 
 def parse_bool(text: str) -> bool:
+    """The boolean a cell spells (true/yes/y/1, false/no/n/0 or empty); CellError otherwise."""
     key = text.strip().lower()
     if key in {"true", "yes", "y", "1"}:
         return True

@@ -144,7 +144,8 @@ class _FacilityParser(RowParser):
                 self.problem(i, "latitude" if math.isnan(lat[i]) else "longitude",  # type: ignore[arg-type]
                              "expected both latitude and longitude, got only one; fill in both or neither")
             elif not has_point and not raw_region[i]:
-                self.problem(i, "region", "expected a region or coordinates to place the facility, got neither; fill in the state/province or latitude+longitude")
+                self.problem(i, "region", "expected a region or coordinates to place the facility, got neither; "
+                                          "fill in the state/province or latitude+longitude")
             countries.append(code)
             regions.append(region)
             unresolved.append(note)

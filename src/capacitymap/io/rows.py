@@ -33,6 +33,7 @@ class Records:
 
 
 def empty_rejected() -> pd.DataFrame:
+    """An empty table of rejected rows, with its columns and dtypes."""
     return pd.DataFrame({SOURCE_FILE: pd.Series(dtype=object), LINE: pd.Series(dtype="int64"),
                          "capacity_mw": pd.Series(dtype="float64"), "reason": pd.Series(dtype=object)})
 
@@ -47,10 +48,12 @@ class RowParser:
         self.problems: dict[int, list[Problem]] = {}
 
     def problem(self, i: int, canon: str | None, message: str) -> None:
+        """Record a problem of row ``i``, located at the user's name of column ``canon`` (none: the row)."""
         column = self.cols.get(canon, canon) if canon else None
         self.problems.setdefault(i, []).append(Problem(self.table.path, self.table.lines[i], column, message))
 
     def column(self, canon: str) -> list[str]:
+        """The stripped cells of a canonical column; empty strings when the file lacks it."""
         name = self.cols.get(canon)
         if name is None:
             return [""] * self.n

@@ -1,5 +1,7 @@
-"""The hashrate method: CCAF-style pool aggregation, regional extrapolation, VPN correction,
-time windows, and power <-> hashrate. Frames in, frames out; see ``docs/methodology.md``.
+"""The hashrate method: pool aggregation, regional extrapolation, VPN correction, windows, power.
+
+CCAF-style pool aggregation, regional extrapolation, VPN correction, time windows, and
+power <-> hashrate. Frames in, frames out; see ``docs/methodology.md``.
 
 ``estimate_hashrate`` runs every step; each step is also public so that it can be checked alone.
 """

@@ -372,7 +372,8 @@ def _explain_extrapolation(before: pd.DataFrame, after: pd.DataFrame) -> list[Ex
         donors = sorted(set(dist.loc[(dist["month"] == r.month) & (dist["country"] == r.country), "pool"]))
         if not donors:
             if (dist["country"] == r.country).any():
-                out.append(ExplainStep("extrapolation", r.month, f"pool {r.pool} gives {r.country} {pct(r.share)} but no regions, and no pool lists {r.country}'s regions this month: left without regions"))
+                out.append(ExplainStep("extrapolation", r.month, f"pool {r.pool} gives {r.country} {pct(r.share)} but no regions, "
+                                                                 f"and no pool lists {r.country}'s regions this month: left without regions"))
             continue
         rows = new[(new["month"] == r.month) & (new["pool"] == r.pool) & (new["country"] == r.country)]
         parts = ", ".join(f"{reg} {pct(s / r.share)}" for reg, s in zip(rows["region"], rows["share"]))

@@ -57,10 +57,12 @@ def _read_pool_hashrate(pool_hashrate: pd.DataFrame | None) -> dict[tuple[str, s
             problems.append(problem(row, "pool hashrate", "pool", f"expected a pool name, got {row['pool']!r}; name the pool as in the records"))
             continue
         if not (math.isfinite(ehs) and ehs > 0):
-            problems.append(problem(row, "pool hashrate", "hashrate_ehs", f"expected a positive number of EH/s, got {row['hashrate_ehs']!r}; give the pool's monthly average hashrate"))
+            problems.append(problem(row, "pool hashrate", "hashrate_ehs", f"expected a positive number of EH/s, got {row['hashrate_ehs']!r}; "
+                                                                                 "give the pool's monthly average hashrate"))
             continue
         if (month, pool) in out:
-            problems.append(problem(row, "pool hashrate", "pool", f"expected one hashrate per pool and month, got a second one for {pool!r} in {month!r}; keep one row"))
+            problems.append(problem(row, "pool hashrate", "pool", f"expected one hashrate per pool and month, "
+                                                                 f"got a second one for {pool!r} in {month!r}; keep one row"))
             continue
         out[(month, pool)] = ehs
     raise_problems(problems)
@@ -88,10 +90,7 @@ def _pool_totals(rec: pd.DataFrame, given: dict[tuple[str, str], float]) -> dict
         with_share = [(h, s) for h, s in zip(ehs, shares) if math.isfinite(s)]
         located = fsum(h for h, _ in with_share)
         share_sum = fsum(s for _, s in with_share)
-        if with_share and share_sum > 0:
-            total = located / share_sum
-        else:
-            total = fsum(ehs)
+        total = located / share_sum if with_share and share_sum > 0 else fsum(ehs)
         totals[(month, pool)] = (total, "sum of the pool's country rows") if total > 0 else (math.nan, "unknown")
     return totals
 
@@ -117,10 +116,12 @@ def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
             problems.append(problem(row, _WHAT, "pool", f"expected a pool name, got {row['pool']!r}; name the pool (CCAF exports use 'CCAF')"))
             bad = True
         if row["country"] is None or len(row["country"]) != 2:
-            problems.append(problem(row, _WHAT, "country", f"expected an ISO alpha-2 country code or {OTHER_COUNTRY!r}, got {row['country']!r}; resolve the country first"))
+            problems.append(problem(row, _WHAT, "country", f"expected an ISO alpha-2 country code or {OTHER_COUNTRY!r}, "
+                                                                  f"got {row['country']!r}; resolve the country first"))
             bad = True
         elif row["region"] is not None and not row["region"].startswith(row["country"] + "-"):
-            problems.append(problem(row, _WHAT, "region", f"expected a region of country {row['country']!r} (a code starting {row['country'] + '-'!r}), got {row['region']!r}; fix the country or the region"))
+            problems.append(problem(row, _WHAT, "region", f"expected a region of country {row['country']!r} (a code starting {row['country'] + '-'!r}), "
+                                                                 f"got {row['region']!r}; fix the country or the region"))
             bad = True
         if row["share_of"] not in ("global", "country"):
             problems.append(problem(row, _WHAT, "share_of", f"expected 'global' or 'country', got {row['share_of']!r}; say what the share is a fraction of"))
@@ -131,10 +132,12 @@ def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
             bad = True
         share, ehs = _number(row["share"]), _number(row["hashrate_ehs"])
         if math.isnan(share) and not math.isfinite(ehs):
-            problems.append(problem(row, _WHAT, "share", f"expected a share or a hashrate_ehs, got share {row['share']!r} and hashrate_ehs {row['hashrate_ehs']!r}; give one of them"))
+            problems.append(problem(row, _WHAT, "share", f"expected a share or a hashrate_ehs, "
+                                                                f"got share {row['share']!r} and hashrate_ehs {row['hashrate_ehs']!r}; give one of them"))
             bad = True
         elif not math.isnan(share) and not (0 <= share <= 1 + SHARE_TOLERANCE):
-            problems.append(problem(row, _WHAT, "share", f"expected a fraction between 0 and 1, got {row['share']!r}; write shares as fractions (0.6508 for 65.08%)"))
+            problems.append(problem(row, _WHAT, "share", f"expected a fraction between 0 and 1, got {row['share']!r}; "
+                                                                "write shares as fractions (0.6508 for 65.08%)"))
             bad = True
         key = (row["month"], row["pool"], row["country"], row["region"])
         if not bad and key in seen:
@@ -191,7 +194,8 @@ def normalise_pool_shares(
             # A share derived from hashrate_ehs is of the pool's worldwide hashrate already.
             if row["share_of"] == "country" and not math.isnan(_number(row["share"])):
                 if country not in country_share:
-                    problems.append(problem(row, _WHAT, "share_of", f"expected a country row for {country!r} (pool {pool!r}, {month!r}) to scale a share of the country, got none; "
+                    problems.append(problem(row, _WHAT, "share_of", f"expected a country row for {country!r} (pool {pool!r}, {month!r}) "
+                                            "to scale a share of the country, got none; "
                                             "add the country's share of the pool's worldwide hashrate, or give region shares as 'global'"))
                     continue
                 share = share * country_share[country]

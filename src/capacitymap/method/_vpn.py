@@ -80,7 +80,8 @@ def correct_vpn(
         raise MethodError(f"expected each pool and region corrected once, got {twice!r} more than once; keep one --vpn-correct per pool and region")
     if any(c.variant == "neighbours" for c in corrections) and adjacency is None:
         if admin1 is None:
-            raise MethodError("the 'neighbours' VPN correction needs the admin-1 layer for adjacency, got none; pass admin1= (the boundary layer) or use 'proportional'")
+            raise MethodError("the 'neighbours' VPN correction needs the admin-1 layer for adjacency, got none; "
+                              "pass admin1= (the boundary layer) or use 'proportional'")
         adjacency = admin1_adjacency(admin1)
     records = [dict(r) for r in shares.loc[:, list(POOL_SHARE_COLUMNS)].to_dict("records")]
     for r in records:

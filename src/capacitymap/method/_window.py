@@ -53,7 +53,8 @@ def network_by_month(network_hashrate: pd.DataFrame) -> dict[str, float]:
         if not is_month(month):
             problems.append(problem(row, "network hashrate", "month", f"expected a month 'YYYY-MM', got {row['month']!r}; write it like '2020-04'"))
         elif not (math.isfinite(ehs) and ehs > 0):
-            problems.append(problem(row, "network hashrate", "hashrate_ehs", f"expected a positive number of EH/s, got {row['hashrate_ehs']!r}; give the network's monthly average hashrate"))
+            problems.append(problem(row, "network hashrate", "hashrate_ehs", f"expected a positive number of EH/s, got {row['hashrate_ehs']!r}; "
+                                                                                     "give the network's monthly average hashrate"))
         elif month in out:
             problems.append(problem(row, "network hashrate", "month", f"expected one value per month, got a second one for {month!r}; keep one row"))
         else:

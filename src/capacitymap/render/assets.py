@@ -89,6 +89,7 @@ class VendoredAsset:
 
     @property
     def kind(self) -> str:
+        """``css`` or ``js``, from the file's extension."""
         return "css" if self.path.endswith(".css") else "js"
 
 
@@ -198,7 +199,7 @@ def _is_external(url: str) -> bool:
 
 
 def _is_fetched(url: str) -> bool:
-    """Would a browser load this reference from somewhere (network or disk)?"""
+    """Whether a browser would load this reference from somewhere (network or disk)."""
     u = url.strip().lower()
     return bool(u) and not u.startswith(("data:", "about:", "#", "javascript:", "blob:"))
 

@@ -71,6 +71,7 @@ class Classes:
         return min(i, len(self.upper) - 1)
 
     def colour(self, value: float | None) -> str:
+        """The fill colour of ``value``'s class; the no-data colour for NaN/None."""
         i = self.index(value)
         return NO_DATA_COLOUR if i is None else self.colours[i]
 

@@ -41,16 +41,20 @@ class RegionValues:
 
     @property
     def has_months(self) -> bool:
+        """Whether the values have months (a slider), rather than one single step."""
         return self.months != [SINGLE]
 
     def finite(self) -> list[float]:
+        """Every value that is not no-data, all months together."""
         return [v for m in self.values.values() for v in m.values() if v is not None]
 
     def totals(self) -> dict[str, float]:
+        """The sum of the values of each month (no-data left out)."""
         return {m: float(sum(v for v in d.values() if v is not None)) for m, d in self.values.items()}
 
 
 def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set[str], drawn_keys: list[str]) -> RegionValues:
+    """The checked values of the drawn regions, by month and key; MapSpecError names what is wrong."""
     key = "iso_3166_2" if level == "admin1" else "iso_a2"
     if values is None:
         return RegionValues(key, [SINGLE], {SINGLE: {}}, {SINGLE: {}}, [], pd.DataFrame({key: [], "value": []}))
@@ -143,6 +147,7 @@ class Facilities:
 
 
 def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, preset: Preset, drawn_keys: list[str]) -> Facilities:
+    """The checked facilities to draw as markers in the preset's area; MapSpecError names what is wrong."""
     if facilities is None:
         return Facilities([], [], [])
     if not isinstance(facilities, gpd.GeoDataFrame):
@@ -172,10 +177,7 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
     lat = geom.y.where(located) if len(frame) else pd.Series([], dtype="float64")
     if ((lat.abs() > 90) | (lon.abs() > 180)).any():
         raise MapSpecError("facilities: expected WGS84 degrees, got coordinates outside ±90/±180; is the data in EPSG:4326?")
-    if "iso_3166_2" in frame.columns:
-        region = frame["iso_3166_2"].astype("string")
-    else:
-        region = pd.Series(pd.NA, index=frame.index, dtype="string")
+    region = frame["iso_3166_2"].astype("string") if "iso_3166_2" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
     if level == "admin0":
         country = frame["country"].astype("string") if "country" in frame.columns else region.str.split("-").str[0]
         region = country

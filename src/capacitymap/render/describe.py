@@ -177,6 +177,7 @@ def describe(
 def describe_prepared(
     spec: MapSpec, rv: RegionValues, fac: Facilities, *, names: dict[str, str], level: str, top: int = 5
 ) -> str:
+    """Alt text as :func:`describe` gives it, from values and facilities already prepared for the page."""
     preset = resolve_preset(spec.preset)
     unit_word = "state or province" if level == "admin1" else "country"
     parts: list[str] = []

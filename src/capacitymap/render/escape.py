@@ -25,7 +25,7 @@ def esc(text: object) -> str:
 
 
 def script_json(obj: Any) -> str:
-    """JSON safe to splice into a ``<script>`` block: ``<``, ``>``, ``&`` and U+2028/9 as ``\\uXXXX``.
+    r"""JSON safe to splice into a ``<script>`` block: ``<``, ``>``, ``&`` and U+2028/9 as ``\uXXXX``.
 
     Non-finite floats are refused by ``json.dumps`` (``allow_nan=False``): callers pass ``None``.
     """

@@ -198,6 +198,7 @@ class MapSpec:
 
     @property
     def unit(self) -> str:
+        """The unit of the map's metric: ``MW``, ``EH/s``, ``%`` or ``+/- MW``."""
         return METRIC_UNITS[self.metric]
 
 
