@@ -36,11 +36,12 @@ def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[Dem
     # operational capacity as of the newest figures; under-construction and planned sites as the pipeline layer
     facilities = api.load_facilities(data / "facilities" / "north_america.csv", boundaries=b,
                                      filters=Filters(statuses=("operational",)), area=api.preset_area("north-america"))
+    latest = max(facilities.facilities["as_of"].dropna().astype(str), default="")
     north_america = MapSpec(
         preset="north-america",
         title="Operational bitcoin mining power capacity of public miners",
-        subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator; "
-                 "under construction and planned sites shown apart, not counted",
+        subtitle=f"Megawatts by state and province, each site's newest sourced figure (the latest dated {latest}); "
+                 "circles sized by site capacity, coloured by operator; sites under construction and planned shown apart, not counted",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
     return [DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)), *_hashrate_maps(data, b, assets)]
