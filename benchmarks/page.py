@@ -1,6 +1,6 @@
 """Benchmark: the demo pages as a reader gets them: bytes of the self-contained page and time to first draw.
 
-For each demo map (north-america, china, world) this renders the self-contained page (the default of
+For each demo map (north-america, china, china-global, world, us-states) this renders the self-contained page (the default of
 ``capacitymap demo``), prints its size against the issue-10 targets (600 / 500 / 700 KB), then opens it
 in Debian's Chromium (headless, offline) ``--runs`` times and prints the median time from navigation
 start to the first frame after the page script has drawn the map (``window.capacitymapDrawn``,
@@ -21,7 +21,8 @@ from capacitymap.demo import demo_maps
 from capacitymap.maps import make_map
 from capacitymap.render import render_html
 
-TARGET_KB = {"north-america": 600, "china": 500, "world": 700}
+#: Issue 10's targets; the two later demo pages take those of their presets' peers (china, north-america).
+TARGET_KB = {"north-america": 600, "china": 500, "world": 700, "china-global": 500, "us-states": 600}
 TARGET_DRAW_S = 0.3
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]

@@ -206,3 +206,13 @@ def test_demo_writes_the_default_maps(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
         "china-global.html", "china.html", "north-america.html", "us-states.html", "world.html"]
+
+
+def test_the_north_america_demo_says_what_share_of_theminermags_total_it_holds(tmp_path: Path) -> None:
+    from capacitymap.demo import demo_maps
+
+    north_america = demo_maps()[0]
+    mapped = json.loads(run("summary", FACILITIES, "--format", "json").output)["reconciliation"]["capacity_mw_mapped"]
+    anchor = pd.read_csv(DATA / "facilities" / "region_totals.csv", dtype={"as_of": str}).query("region == 'TOTAL' and as_of == '2025-03'")
+    share = f"{mapped / float(anchor['capacity_mw'].iloc[0]):.0%}"
+    assert f"The map holds {mapped / 1000:,.1f} GW, {share} of TheMinerMag's 7.4 GW" in north_america.layers.coverage_note

@@ -351,3 +351,18 @@ def test_the_demo_stills_have_no_overlapping_text() -> None:
                                      facilities=item.layers.facilities, width_px=w, height_px=h, dpi=dpi)
             assert _overlapping(fig) == [], (item.name, w, h)
             assert _outside(fig) == [], (item.name, w, h)
+
+
+def test_a_stepped_still_draws_only_the_sites_of_the_step_shown() -> None:
+    from capacitymap.export.static import build_still_figure
+
+    values = pd.concat([_values().assign(month="2024-01"), _values().assign(month="2024-02")])
+    one, two = _facilities().iloc[[0]].assign(month="2024-01"), _facilities().assign(month="2024-02")
+    long = pd.concat([one, two], ignore_index=True)
+
+    def points(month: str) -> int:
+        fig = build_still_figure(SPEC, regions=_regions(), values=values, facilities=long, month=month)
+        return sum(len(c.get_offsets()) for ax in fig.axes for c in ax.collections if c.get_offsets().size and c.get_zorder() == 3)
+
+    assert points("2024-01") == 1
+    assert points("2024-02") == 3

@@ -117,7 +117,9 @@ def test_render_by_month_and_change(tmp_path: Path) -> None:
     result = run("render", FILE, "--preset", "north-america", "-o", tmp_path / "c.html", "--change", "2022-01:2023-02")
     assert result.exit_code == 0, result.output
     assert "mapped 5 row(s), 410.0 MW" in result.output
-    assert "+170.0 MW" in (tmp_path / "c.html").read_text(encoding="utf-8")
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "+170.0 MW" in page
+    assert '<p class="cm-subtitle">From 2022-01 to 2023-02</p>' in page  # a change map says which dates it compares
     both = CliRunner().invoke(main, ["render", str(FILE), "--preset", "us", "-o", str(tmp_path / "x.html"), "--by-month", "--change", "2022-01:2023-02"])
     assert both.exit_code == 2
 

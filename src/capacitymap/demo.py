@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -38,14 +38,27 @@ def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[Dem
     # operational capacity as of the newest figures; under-construction and planned sites as the pipeline layer
     facilities = api.load_facilities(data / "facilities" / "north_america.csv", boundaries=b,
                                      filters=Filters(statuses=("operational",)), area=api.preset_area("north-america"))
+    latest = max(facilities.facilities["as_of"].dropna().astype(str), default="")
     north_america = MapSpec(
         preset="north-america",
         title="Operational bitcoin mining power capacity of public miners",
-        subtitle="Megawatts by state and province; circles sized by site capacity, coloured by operator; "
-                 "under construction and planned sites shown apart, not counted",
+        subtitle=f"Megawatts by state and province, each site's newest sourced figure (the latest dated {latest}); "
+                 "circles sized by site capacity, coloured by operator; sites under construction and planned shown apart, not counted",
         metric="capacity_mw", marker_colour="operator", assets=assets,  # type: ignore[arg-type]
     )
-    return [DemoMap("north-america", north_america, capacity_layers(facilities, b.display1)), *_hashrate_maps(data, b, assets)]
+    layers = capacity_layers(facilities, b.display1)
+    layers = replace(layers, coverage_note=f"{layers.coverage_note} {_anchor_share(data, facilities.reconciliation.mw_mapped)}")
+    return [DemoMap("north-america", north_america, layers), *_hashrate_maps(data, b, assets)]
+
+
+def _anchor_share(data: Path, mapped_mw: float) -> str:
+    """What share of TheMinerMag's newest North American total (public miners' operational capacity) the map holds."""
+    totals = pd.read_csv(data / "facilities" / "region_totals.csv", dtype={"as_of": str})
+    anchors = totals[(totals["region"] == "TOTAL") & (totals["country"] == "US+CA") & totals["notes"].str.contains("TheMinerMag")]
+    newest = anchors.sort_values("as_of").iloc[-1]
+    return (f"The map holds {mapped_mw / 1000:,.1f} GW, {mapped_mw / newest['capacity_mw']:.0%} of TheMinerMag's "
+            f"{newest['capacity_mw'] / 1000:,.1f} GW for public miners ({newest['as_of']}); data/README.md names the operators "
+            "whose sites have no public per-site figure.")
 
 
 def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:

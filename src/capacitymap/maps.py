@@ -34,6 +34,7 @@ class MapLayers:
     ``captions``: step -> caption; a step with a caption is marked incomplete on the slider.
     ``as_of``: the date a single-date map shows. ``value_label``: what the value means when the
     metric alone does not say it. ``credit``: who published the data (a user's ``--credit`` wins).
+    ``period``: the two dates a change map compares.
     """
 
     regions: gpd.GeoDataFrame
@@ -46,6 +47,7 @@ class MapLayers:
     as_of: str | None = None
     value_label: str = ""
     credit: str = ""
+    period: tuple[str, str] | None = None
 
 
 def capacity_layers(
@@ -67,7 +69,8 @@ def capacity_layers(
         values = change.values.rename(columns={
             "capacity_mw_start": f"MW as of {change.start}", "capacity_mw_end": f"MW as of {change.end}",
             "sites_added": "sites added", "sites_removed": "sites removed"})
-        return MapLayers(admin1, values, change.facilities, _change_note(change), None, statuses, {}, None, "", _credit(mapped.facilities))
+        return MapLayers(admin1, values, change.facilities, _change_note(change), None, statuses, {}, None, "", _credit(mapped.facilities),
+                         period=(change.start, change.end))
     if steps is not None:
         note = _capacity_note(steps.last, steps=steps)
         return MapLayers(admin1, steps.values, steps.facilities, note, steps.pipeline, statuses, {}, None, "",
@@ -157,7 +160,7 @@ def complete_layers_spec(spec: MapSpec, layers: MapLayers) -> MapSpec:
         steps = steps or fac.steps
     if layers.values is not None and "month" in layers.values.columns:
         steps = sorted({str(m) for m in layers.values["month"].dropna().astype(str)})
-    return complete_spec(spec, steps=steps, as_of=layers.as_of, statuses=tuple(layers.statuses),
+    return complete_spec(spec, steps=steps, as_of=layers.as_of, period=layers.period, statuses=tuple(layers.statuses),
                          value_label=layers.value_label, credit=layers.credit, domains=domains,
                          coverage_note=layers.coverage_note)
 

@@ -97,6 +97,9 @@ def build_still_figure(
     rv = prepare_values(values, level=level, layer_keys=set(regions[key].astype(str)), drawn_keys=keys)
     classes = classify(rv.finite(), scheme=spec.scheme, k=spec.k, bins=spec.bins, metric=spec.metric)
     shown = _month(rv.months, month)
+    if facilities is not None and "month" in facilities.columns:
+        # A stepped map's facilities are long (one row per site per step): draw the step shown, as the page does.
+        facilities = facilities[facilities["month"].astype(str) == (shown or str(facilities["month"].max()))]
     facs = prepare_facilities(facilities, level=level, preset=preset, drawn_keys=keys)
     return _draw(spec, preset, drawn, key, rv.values[shown], shown, classes, facs, width_px, height_px, dpi)
 

@@ -100,8 +100,10 @@ def default_title(metric: str, area: str, *, statuses: tuple[str, ...] = (), val
     return f"{what}, {area}" if area != "Custom area" else what
 
 
-def default_subtitle(steps: list[str], as_of: str | None) -> str:
-    """The as-of date of a single-date map, or the range of steps a slider covers."""
+def default_subtitle(steps: list[str], as_of: str | None, period: tuple[str, str] | None = None) -> str:
+    """The as-of date of a single-date map, the range of steps a slider covers, or the dates a change map compares."""
+    if period:
+        return f"From {period[0]} to {period[1]}"
     steps = [s for s in steps if s]
     if len(steps) > 1:
         return f"{step_span(steps)}; move the slider to see each"
@@ -128,7 +130,7 @@ def value_publishers(values: pd.DataFrame | None) -> list[str]:
     return ["ccaf.io" if p.upper() == "CCAF" else f"{p} (pool data)" for p in pools]
 
 
-def complete_spec(spec: MapSpec, *, steps: list[str], as_of: str | None = None, statuses: tuple[str, ...] = (),
+def complete_spec(spec: MapSpec, *, steps: list[str], as_of: str | None = None, period: tuple[str, str] | None = None, statuses: tuple[str, ...] = (),
                   value_label: str = "", credit: str = "", domains: list[str] | None = None,
                   coverage_note: str = "") -> MapSpec:
     """The spec with every blank of title, subtitle, credit and coverage note filled in (the user's text wins).
@@ -138,7 +140,7 @@ def complete_spec(spec: MapSpec, *, steps: list[str], as_of: str | None = None, 
     preset = resolve_preset(spec.preset)
     title = spec.title or default_title(spec.metric, preset.label, statuses=statuses, value_label=value_label,
                                         level=preset.level)
-    subtitle = spec.subtitle or default_subtitle(steps, as_of)
+    subtitle = spec.subtitle or default_subtitle(steps, as_of, period)
     given = spec.credit or (("Data: " + credit) if credit and not credit.startswith("Data") else credit)
     return replace(spec, title=title, subtitle=subtitle, credit=given or default_credit(domains or []),
                    coverage_note=spec.coverage_note or coverage_note)
