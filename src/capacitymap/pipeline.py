@@ -123,7 +123,7 @@ class MappedFacilities:
     reconciliation: Reconciliation
     warnings: list[Problem] = field(default_factory=list)
     placed: gpd.GeoDataFrame | None = None
-    filters: Filters = Filters()
+    filters: Filters = NO_FILTERS
     others: gpd.GeoDataFrame | None = None
     area: Area | None = None
     as_of: str | None = None
