@@ -757,3 +757,16 @@ def test_cli_maps_of_a_facility_file_and_a_ccaf_file_are_titled_and_credited(tmp
     assert title == h1 and title.startswith("Share of global hashrate by country") and "World" in title
     assert "CCAF (Cambridge Centre for Alternative Finance)" in credit and "Natural Earth" in credit
     assert re.search(r'<p class="cm-subtitle">\d{4}-\d\d to \d{4}-\d\d \(\d+ months\)', html)
+
+
+def test_a_spec_step_must_be_one_of_the_steps() -> None:
+    from capacitymap.render import BBox as _BBox
+
+    values = pd.DataFrame({"iso_3166_2": ["US-TX", "US-TX"], "value": [1.0, 2.0], "month": ["2024-01", "2024-02"]})
+    regions = gpd.GeoDataFrame({"iso_3166_2": ["US-TX"], "iso_a2": ["US"], "name": ["Texas"]},
+                               geometry=[shapely.box(-104, 30, -100, 34)], crs=4326)
+    spec = MapSpec(preset=_BBox(-106, 28, -90, 40), step="2023-12")
+    with pytest.raises(MapSpecError, match=r"MapSpec.step: expected one of the steps \['2024-01', '2024-02'\], got '2023-12'"):
+        build_map(spec, regions=regions, values=values)
+    with pytest.raises(MapSpecError, match="MapSpec.step: expected a step"):
+        MapSpec(step=202401)  # type: ignore[arg-type]

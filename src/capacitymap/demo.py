@@ -83,12 +83,13 @@ def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:
         "china": MapSpec(
             preset="china", title="Share of China's bitcoin hashrate by province",
             subtitle=f"CCAF Bitcoin Mining Map, monthly, {span}; from mining pools' geolocation data",
-            credit=layers["china"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+            credit=layers["china"].credit, metric="share", assets=assets, step=_last_step_with_figures(layers["china"]),  # type: ignore[arg-type]
         ),
         "china-global": MapSpec(
             preset="china", title="Share of global bitcoin hashrate by Chinese province",
             subtitle=f"CCAF Bitcoin Mining Map, monthly, {span}: each province's share of China x China's share of global hashrate",
             credit=layers["china-global"].credit, metric="share", assets=assets,  # type: ignore[arg-type]
+            step=_last_step_with_figures(layers["china-global"]),
         ),
         "world": MapSpec(
             preset="world", title="Share of global bitcoin hashrate by country",
@@ -103,6 +104,16 @@ def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:
         ),
     }
     return [DemoMap(name, specs[name], layers[name]) for name in ("china", "china-global", "world", "us-states")]
+
+
+def _last_step_with_figures(layers: MapLayers) -> str | None:
+    """The newest month in which some place has a share above zero: where a page opens (CCAF's China series ends
+    in July 2021 with zero everywhere, after the ban; a reader should first see the last month mining was there)."""
+    values = layers.values
+    if values is None or "month" not in values:
+        return None
+    shown = values[values["value"].fillna(0) > 0]
+    return str(shown["month"].max()) if len(shown) else None
 
 
 def _months_with_regions(frame, country: str) -> list[str]:  # noqa: ANN001

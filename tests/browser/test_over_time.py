@@ -172,3 +172,14 @@ def test_the_change_map_diverges_around_zero(open_map) -> None:  # noqa: ANN001
     fills = {c: visit.page.get_attribute(f'path[data-id="{c}"]', "fill") for c in ("US-TX", "US-OK", "US-KS")}
     assert len(set(fills.values())) == 3 and fills["US-KS"] == "#f7f7f7"
     assert visit.errors == []
+
+
+def test_a_page_opens_on_the_step_its_spec_names(open_map) -> None:  # noqa: ANN001
+    spec = MapSpec(preset=VIEW, assets="inline", step="2024-01")
+    built = build_map(spec, regions=regions(), values=sums(facilities()), facilities=facilities(), statuses=("operational",))
+    visit = open_map(render_html(built), width=1100, height=760)
+    page = visit.page
+    assert page.evaluate("window.capacitymap.month()") == "2024-01"
+    assert page.eval_on_selector("#cm-step", "i => i.value") == "0"
+    assert page.text_content(".cm-month") == "2024-01"
+    assert visit.requests == [] and visit.errors == []

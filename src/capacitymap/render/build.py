@@ -263,8 +263,11 @@ def _config(spec: MapSpec, rv: RegionValues, fac: Facilities, pipe: Facilities, 
     if spec.tiles:
         url, attribution = tile_source(spec.tiles)
         tiles = {"url": url, "attribution": attribution}
+    if spec.step is not None and spec.step not in rv.months:
+        raise MapSpecError(f"MapSpec.step: expected one of the steps {[m for m in rv.months if m]!r}, got {spec.step!r}")
     config = {
         "months": rv.months,
+        "start": spec.step or rv.months[-1],
         "stepWord": step_word,
         "captions": captions,
         "values": rv.values,

@@ -162,9 +162,12 @@ class MapSpec:
     marker_colour: MarkerColour = "operator"
     assets: Assets = "inline"
     tiles: str | None = None  # None: no tiles; a TILES name or an https URL template (CDN mode only)
+    step: str | None = None  # the slider step the page opens on (default: the last)
 
     def __post_init__(self) -> None:
         resolve_preset(self.preset)
+        if self.step is not None and not isinstance(self.step, str):
+            raise MapSpecError(f"MapSpec.step: expected a step such as '2020-04', got {self.step!r}")
         for name in ("title", "subtitle", "credit", "coverage_note"):
             if not isinstance(getattr(self, name), str):
                 raise MapSpecError(f"MapSpec.{name}: expected text, got {getattr(self, name)!r}")

@@ -13,7 +13,7 @@ function capacitymapPage(cfg, geo) {
   if (geo && geo.scale) { geo = decodeRegions(geo); }
   var phone = window.innerWidth < 700;
   var steps = cfg.months;
-  var state = {step: steps[steps.length - 1], on: {operator: {}, status: {}}};
+  var state = {step: cfg.start || steps[steps.length - 1], on: {operator: {}, status: {}}};
   var embedded = false;
   try { embedded = window.self !== window.top; } catch (e) { embedded = true; }
   if (embedded) { doc.documentElement.className += " cm-embedded"; }
@@ -389,7 +389,7 @@ function capacitymapPage(cfg, geo) {
     var wrap = el("div", "cm-range");
     var input = el("input");
     input.type = "range"; input.min = "0"; input.max = String(steps.length - 1); input.step = "1";
-    input.value = String(steps.length - 1);
+    input.value = String(Math.max(0, steps.indexOf(state.step)));
     input.id = "cm-step";
     input.setAttribute("aria-label", cfg.stepWord);
     lab.setAttribute("for", "cm-step");
