@@ -107,8 +107,11 @@ def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:
 
 
 def _last_step_with_figures(layers: MapLayers) -> str | None:
-    """The newest month in which some place has a share above zero: where a page opens (CCAF's China series ends
-    in July 2021 with zero everywhere, after the ban; a reader should first see the last month mining was there)."""
+    """The newest month in which some place has a share above zero: where a page opens.
+
+    CCAF's China series ends in July 2021 with zero everywhere, after the ban; a reader should first see
+    the last month mining was there.
+    """
     values = layers.values
     if values is None or "month" not in values:
         return None
