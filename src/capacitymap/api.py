@@ -153,19 +153,12 @@ def validate(
 ) -> ValidationReport:
     """Every problem in every file (reading, resolving and placing), without stopping at the first."""
     b = boundaries or Boundaries.shipped()
-    problems: list[Problem] = []
     warnings: list[Problem] = []
     notes: list[Problem] = []
     rows = 0
-    given: dict[str, str] = {}
     facility_files: list[io.Records] = []
-    for path in files:
-        real = os.path.realpath(path)
-        if real in given:
-            problems.append(Problem(str(path), None, None, f"expected each file once, got it again (also given as {given[real]}); "
-                                    "a file given twice would count its rows twice: give it once"))
-            continue
-        given[real] = str(path)
+    unique, problems = io.each_file_once(files)
+    for path in unique:
         try:
             parsed = io.read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
         except DataError as exc:

@@ -15,13 +15,7 @@ HEIGHT_MESSAGE = "capacitymap-height"
 _MAX_HEIGHT_PX = 10_000
 
 
-def embed_snippet(src: str, *, height_px: int = 600, title: str) -> str:
-    """A responsive ``<iframe>``: full width, an explicit height in pixels, lazily loaded.
-
-    ``src`` must be an absolute http(s) URL or a relative path (``maps/na.html``); ``title`` names
-    the map for screen readers and is escaped. Percentage heights collapse inside embeds, hence pixels.
-    """
-    url = _checked_src(src)
+def _check_frame(height_px: object, title: object) -> None:
     if isinstance(height_px, bool) or not isinstance(height_px, int) or not 1 <= height_px <= _MAX_HEIGHT_PX:
         raise ExportError(
             f"embed: expected height_px as a whole number of pixels from 1 to {_MAX_HEIGHT_PX}, got {height_px!r}; "
@@ -32,6 +26,16 @@ def embed_snippet(src: str, *, height_px: int = 600, title: str) -> str:
             f"embed: expected a title naming the map for screen readers, got {title!r}; "
             "give e.g. 'Bitcoin mining capacity by state'"
         )
+
+
+def embed_snippet(src: str, *, height_px: int = 600, title: str) -> str:
+    """A responsive ``<iframe>``: full width, an explicit height in pixels, lazily loaded.
+
+    ``src`` must be an absolute http(s) URL or a relative path (``maps/na.html``); ``title`` names
+    the map for screen readers and is escaped. Percentage heights collapse inside embeds, hence pixels.
+    """
+    url = _checked_src(src)
+    _check_frame(height_px, title)
     return (
         f'<iframe src="{html.escape(url, quote=True)}" title="{html.escape(title.strip(), quote=True)}" '
         f'width="100%" height="{height_px}" '
@@ -49,16 +53,7 @@ def responsive_embed(src: str, *, title: str, height_px: int = 600, aspect: tupl
     scroll bar. The script only listens to messages from its own iframe and accepts 100-20000 px.
     """
     url = _checked_src(src)
-    if isinstance(height_px, bool) or not isinstance(height_px, int) or not 1 <= height_px <= _MAX_HEIGHT_PX:
-        raise ExportError(
-            f"embed: expected height_px as a whole number of pixels from 1 to {_MAX_HEIGHT_PX}, got {height_px!r}; "
-            "give e.g. 600"
-        )
-    if not isinstance(title, str) or not title.strip():
-        raise ExportError(
-            f"embed: expected a title naming the map for screen readers, got {title!r}; "
-            "give e.g. 'Bitcoin mining capacity by state'"
-        )
+    _check_frame(height_px, title)
     w, h = aspect
     return (
         f'<div class="capacitymap-embed" style="position:relative;width:100%;max-width:100%;aspect-ratio:{int(w)} / {int(h)};'

@@ -30,6 +30,7 @@ __all__ = [
     "read_hashrate",
     "read_network_hashrate",
     "read_records",
+    "each_file_once",
     "read_admin0",
     "read_admin1",
     "read_admin0_web",
@@ -60,6 +61,22 @@ def detect_kind(table: Table) -> Kind:
     ))
 
 
+def each_file_once(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str | os.PathLike[str]], list[Problem]]:
+    """The paths with any file given again left out (however it is spelled), and a problem for each repeat."""
+    unique: list[str | os.PathLike[str]] = []
+    problems: list[Problem] = []
+    given: dict[str, str] = {}  # real path -> as first given
+    for path in paths:
+        real = os.path.realpath(path)
+        if real in given:
+            problems.append(Problem(str(path), None, None, f"expected each file once, got it again (also given as {given[real]}); "
+                                    "a file given twice would count its rows twice: give it once"))
+            continue
+        given[real] = str(path)
+        unique.append(path)
+    return unique, problems
+
+
 def read_records(
     paths: Paths,
     *,
@@ -76,14 +93,8 @@ def read_records(
     day = today or dt.date.today()
     parsed: dict[Kind, list[Records]] = {}
     problems: list[Problem] = []
-    given: dict[str, str] = {}  # real path -> as first given
-    for path in _as_list(paths):
-        real = os.path.realpath(path)
-        if real in given:
-            problems.append(Problem(str(path), None, None, f"expected each file once, got it again (also given as {given[real]}); "
-                                    "a file given twice would count its rows twice: give it once"))
-            continue
-        given[real] = str(path)
+    unique, problems = each_file_once(_as_list(paths))
+    for path in unique:
         try:
             table = read_table(path)
             this_kind = kind or detect_kind(table)
