@@ -80,7 +80,7 @@ def test_svg_parses_and_shows_title_legend_credit_and_attribution() -> None:
     assert "Subtitle " + HOSTILE in texts
     assert "Credit: " + HOSTILE in texts
     assert "Boundaries: Natural Earth" in texts
-    assert "Power capacity (MW)" in texts and "no data" in texts
+    assert "Capacity (MW)" in texts and "no data" in texts
 
 
 def test_svg_legend_uses_the_html_maps_classes() -> None:

@@ -169,3 +169,10 @@ def test_render_by_quarter_and_the_change_metric_reach_the_page(tmp_path: Path) 
     assert "2021-Q4" in html and "2023-Q1" in html  # the slider steps are the quarters
     made = api.map_files([FILE], MapSpec(preset="north-america"), change=("2022-01", "2023-02"))
     assert made.spec.metric == "capacity_change_mw"
+
+
+def test_a_change_map_renders_as_a_still_too(tmp_path: Path) -> None:
+    out = tmp_path / "change.png"
+    result = run("render", FILE, "--preset", "north-america", "-o", out, "--change", "2022-01:2023-02")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

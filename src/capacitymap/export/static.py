@@ -26,7 +26,7 @@ from capacitymap.render.classify import (
 )
 from capacitymap.render.data import prepare_facilities, prepare_values
 from capacitymap.render.geometry import key_of, select_regions, web_mercator
-from capacitymap.render.spec import METRIC_UNITS, MapSpec, resolve_preset
+from capacitymap.render.spec import METRIC_LABELS, METRIC_UNITS, MapSpec, resolve_preset
 
 __all__ = ["render_static", "build_still_figure", "StaticFormat", "STATIC_FORMATS", "BOUNDARY_ATTRIBUTION"]
 
@@ -34,11 +34,6 @@ StaticFormat = Literal["png", "svg"]
 STATIC_FORMATS: Final[tuple[str, ...]] = get_args(StaticFormat)
 BOUNDARY_ATTRIBUTION: Final = "Boundaries: Natural Earth"
 
-_METRIC_TITLES: Final[dict[str, str]] = {
-    "capacity_mw": "Power capacity",
-    "hashrate_ehs": "Hashrate",
-    "share": "Share of hashrate",
-}
 _MERCATOR_MAX_LAT: Final = 85.0
 _MAX_MARKER_AREA_PT2: Final = 900.0  # the largest facility's marker area, in points² at this figure size
 _SALT: Final = "capacitymap"
@@ -326,7 +321,7 @@ def _print_wording(text: str) -> str:
 def _draw_header(layout: _Layout, spec: MapSpec, preset, month: str) -> float:  # noqa: ANN001
     """Title and subtitle from the top, wrapped; returns the figure fraction below them."""
     fs = layout.fs
-    title = _print_wording(spec.title) or f"{_METRIC_TITLES[spec.metric]} by region: {preset.label}"
+    title = _print_wording(spec.title) or f"{METRIC_LABELS[spec.metric]} by region: {preset.label}"
     subtitle = _print_wording(spec.subtitle)
     if month:
         subtitle = f"{subtitle} · {month}" if subtitle else month
@@ -376,7 +371,7 @@ def _place_legends(layout: _Layout, spec: MapSpec, classes: Classes, facs, scale
     labels = list(classes.labels)
     handles.append(Patch(facecolor=NO_DATA_COLOUR, edgecolor="#555555", linewidth=0.4, hatch="//", alpha=0.55))
     labels.append("no data")
-    title = f"{_METRIC_TITLES[spec.metric]} ({unit})"
+    title = f"{METRIC_LABELS[spec.metric]} ({unit})"
     placed.append(_legend(fig, handles, labels, title, top, fs))
     y = layout.extent(placed[-1]).y0 - layout.gap
     if not facs.records or not colour_key:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from capacitymap.errors import MapSpecError
 from capacitymap.render.classify import format_value
+from capacitymap.render.spec import METRIC_LABELS
 
 __all__ = ["chart_payload", "chart_js", "TOP_PLACES", "OTHER_LABEL"]
 
@@ -23,12 +24,6 @@ __all__ = ["chart_payload", "chart_js", "TOP_PLACES", "OTHER_LABEL"]
 TOP_PLACES: Final = 10
 #: CCAF's unallocated remainder, as the bar chart names it.
 OTHER_LABEL: Final = "Other (unallocated)"
-_LABELS: Final[dict[str, str]] = {
-    "capacity_mw": "Capacity",
-    "capacity_change_mw": "Change in capacity",
-    "hashrate_ehs": "Hashrate",
-    "share": "Share of hashrate",
-}
 _UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "capacity_change_mw": "MW", "hashrate_ehs": "EH/s", "share": "%"}
 #: Metrics whose values add up across places (a "rest" bar is their sum).
 _ADDITIVE: Final = frozenset({"capacity_mw", "capacity_change_mw", "hashrate_ehs", "share"})
@@ -87,7 +82,7 @@ def chart_payload(
             "t": [fmt(cell[(s, k)]) if (s, k) in cell else "no data" for s in steps]}
         for k in keys
     }
-    label = _LABELS.get(metric, metric.replace("_", " ").capitalize())
+    label = METRIC_LABELS.get(metric, metric.replace("_", " ").capitalize())
     return {
         "metric": metric,
         "label": label,

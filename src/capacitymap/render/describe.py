@@ -10,15 +10,13 @@ import pandas as pd
 from capacitymap.render.classify import format_value
 from capacitymap.render.data import Facilities, RegionValues, prepare_facilities, prepare_values
 from capacitymap.render.geometry import key_of, select_regions
-from capacitymap.render.spec import ADDITIVE_METRICS, MapSpec, resolve_preset
+from capacitymap.render.spec import ADDITIVE_METRICS, METRIC_LABELS, MapSpec, resolve_preset
 
 __all__ = [
     "describe", "describe_prepared", "METRIC_LABELS", "DISPLAY_NAMES", "display_names", "complete_spec",
     "default_title", "default_subtitle", "default_credit", "status_phrase", "step_span", "count", "value_publishers",
 ]
 
-METRIC_LABELS = {"capacity_mw": "Capacity", "hashrate_ehs": "Hashrate", "share": "Share of hashrate",
-                 "capacity_change_mw": "Change in capacity"}
 _METRIC_PHRASE = {
     "capacity_mw": "bitcoin mining power capacity in megawatts (MW)",
     "hashrate_ehs": "bitcoin mining hashrate in exahashes per second (EH/s)",

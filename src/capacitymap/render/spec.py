@@ -23,6 +23,7 @@ __all__ = [
     "Metric",
     "METRICS",
     "METRIC_UNITS",
+    "METRIC_LABELS",
     "Scheme",
     "SCHEMES",
     "MarkerColour",
@@ -49,6 +50,9 @@ METRICS: Final[tuple[str, ...]] = get_args(Metric)
 #: Units as the map shows them (``share`` is a fraction in code, a percentage on the map).
 METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/s", "share": "%",
                                        "capacity_change_mw": "+/- MW"}
+#: What each metric is called in legends, tables, charts and stills (one wording everywhere).
+METRIC_LABELS: Final[dict[str, str]] = {"capacity_mw": "Capacity", "hashrate_ehs": "Hashrate", "share": "Share of hashrate",
+                                        "capacity_change_mw": "Change in capacity"}
 #: Metrics whose region values add up to a meaningful map total ("share of map total" makes sense).
 ADDITIVE_METRICS: Final[frozenset[str]] = frozenset({"capacity_mw", "hashrate_ehs"})
 
