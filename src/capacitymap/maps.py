@@ -151,8 +151,6 @@ def complete_layers_spec(spec: MapSpec, layers: MapLayers) -> MapSpec:
     drawn, level = select_regions(layers.regions, preset)
     keys = list(drawn[key_of(level)])
     domains = value_publishers(layers.values)
-    if not domains and not layers.credit and "CCAF" in layers.coverage_note.split("Pools:", 1)[-1].split(".", 1)[0]:
-        domains = ["ccaf.io"]  # the method's note names the pools: CCAF's published shares
     steps: list[str] = []
     for frame in (layers.facilities, layers.pipeline):
         fac = prepare_facilities(frame, level=level, preset=preset, drawn_keys=keys)

@@ -5,10 +5,11 @@ Names load on first use (PEP 562): ``render.spec``'s vocabulary is importable wi
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import Any
+
+from capacitymap._lazy import lazy_names
 
 _HOME = {
     "BuiltMap": "capacitymap.render.build",
@@ -41,13 +42,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module 'capacitymap.render' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _HOME)
 
 
 class _Package(types.ModuleType):
