@@ -99,7 +99,7 @@ def aggregate_points(
 
 
 def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex], weight: str, by: tuple[str, ...]) -> tuple[list[Partial], int]:
-    done = len(batch.frame) if isinstance(batch, PointBatch) else len(batch)
+    done = batch.rows if isinstance(batch, PointBatch) else len(batch)
     index = copies.get()
     try:
         return batch_partial(batch, index, weight, by), done
@@ -189,7 +189,7 @@ def _part_partial(part: Any, index: RegionIndex, weight: str, by: tuple[str, ...
         for batch in read_point_part(part, weight=weight, by=by, batch_size=batch_size):
             for part in batch_partial(batch, index, weight, by):
                 acc.add(part)
-            count += len(batch.frame)
+            count += batch.rows
     except DataError as exc:
         return "error", exc.problems, count
     return "ok", acc.result(), count
@@ -259,12 +259,14 @@ def _check_batch(file: str, first_line: int, lat: np.ndarray, lon: np.ndarray, w
     raise DataError(problems)
 
 
-def _numbers(frame: pd.DataFrame, column: str, file: str, first_line: int) -> np.ndarray:
-    values = frame[column]
+def _numbers(values: Any, column: str, file: str, first_line: int) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
         pass
+    values = pd.Series(values)
     numeric = pd.to_numeric(values, errors="coerce")
     bad = np.flatnonzero(numeric.isna().to_numpy() & values.notna().to_numpy())
     i = int(bad[0]) if len(bad) else 0
@@ -275,34 +277,37 @@ def _numbers(frame: pd.DataFrame, column: str, file: str, first_line: int) -> np
 def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> list[Partial]:
     """Place one batch and sum it exactly (partials, see :mod:`capacitymap.aggregate._sums`)."""
     if isinstance(batch, PointBatch):
-        file, first, frame = batch.file, batch.first_line, batch.frame
+        file, first, columns = batch.file, batch.first_line, batch.columns
+        names = list(columns)
     else:
-        file, first, frame = "<points>", 1, batch
-    missing = [c for c in (*COORDINATE_COLUMNS, weight, *by) if c not in frame.columns]
+        file, first, columns = "<points>", 1, batch
+        names = list(batch.columns)
+    missing = [c for c in (*COORDINATE_COLUMNS, weight, *by) if c not in names]
     if missing:
-        raise DataError(Problem(file, None, None, f"expected columns {missing!r}, got {list(frame.columns)!r}; rename them or pass other weight=/by="))
-    lat = _numbers(frame, "latitude", file, first)
-    lon = _numbers(frame, "longitude", file, first)
-    w = _numbers(frame, weight, file, first)
+        raise DataError(Problem(file, None, None, f"expected columns {missing!r}, got {names!r}; rename them or pass other weight=/by="))
+    lat = _numbers(columns["latitude"], "latitude", file, first)
+    lon = _numbers(columns["longitude"], "longitude", file, first)
+    w = _numbers(columns[weight], weight, file, first)
     _check_batch(file, first, lat, lon, w, weight)
-    gid, groups = _group_ids(frame, by)
+    gid, groups = _group_ids([columns[c] for c in by], len(lat))
     # The float64 bincounts are exact up to 2**30 rows: bigger frames are summed in slices.
-    return [partial(gid[a:a + MAX_PARTIAL_ROWS], groups, index.locate(lat[a:a + MAX_PARTIAL_ROWS], lon[a:a + MAX_PARTIAL_ROWS]),
-                    w[a:a + MAX_PARTIAL_ROWS], index.n_targets)
-            for a in range(0, max(len(frame), 1), MAX_PARTIAL_ROWS)]
+    step = MAX_PARTIAL_ROWS
+    return [partial(gid[a:a + step], groups, index.locate(lat[a:a + step], lon[a:a + step]), w[a:a + step], index.n_targets)
+            for a in range(0, max(len(lat), 1), step)]
 
 
-def _group_ids(frame: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+def _group_ids(by_columns: list[Any], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
     """A group number per row and the groups' values (one tuple per number; None for a missing value)."""
-    if not by:
-        return np.zeros(len(frame), np.int64), [()]
-    combined = np.zeros(len(frame), np.int64)
+    if not by_columns:
+        return np.zeros(n, np.int64), [()]
+    combined = np.zeros(n, np.int64)
     uniques: list[np.ndarray] = []
-    for col in by:
-        series = frame[col]
-        if isinstance(series.dtype, pd.CategoricalDtype):  # dictionary-encoded columns: the codes are the numbers
-            codes = series.cat.codes.to_numpy().astype(np.int64)
-            values = np.asarray(series.cat.categories, dtype=object)
+    for series in by_columns:
+        if isinstance(series, pd.Series) and isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.array
+        if isinstance(series, pd.Categorical):  # dictionary-encoded columns: the codes are the numbers
+            codes = series.codes.astype(np.int64)
+            values = np.asarray(series.categories, dtype=object)
             if len(codes) and codes.min() < 0:
                 codes[codes < 0] = len(values)
                 values = np.append(values, None)

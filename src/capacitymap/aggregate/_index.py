@@ -149,6 +149,100 @@ class _PolygonLocator:
 
 
 
+class _Memo:
+    """Exact placements of distinct coordinates, remembered: an open-addressing hash table in numpy arrays.
+
+    Geolocation databases give the same city coordinates to many records, so the points that need
+    an exact test are mostly coordinates seen before. Looking them up is a few vectorised probes of
+    the table (no Python loop per coordinate). The table is copied on write (an insert builds new
+    arrays and swaps one reference), so threads read it without a lock.
+    """
+
+    def __init__(self, capacity: int = MEMO_SIZE):
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._table = self._empty(1 << 12)
+        self.size = 0
+
+    @staticmethod
+    def _empty(slots: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        # (x, y, target, km); an empty slot has a NaN x (every key is finite).
+        return np.full(slots, np.nan), np.zeros(slots), np.zeros(slots, np.int64), np.zeros(slots)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @staticmethod
+    def _home(x: np.ndarray, y: np.ndarray, bits: int) -> np.ndarray:
+        h = x.view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        h ^= y.view(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        return (h >> np.uint64(64 - bits)).astype(np.int64)
+
+    def lookup(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For coordinates (finite; ``-0.0`` given as ``0.0``): found?, target, km."""
+        tx, ty, tt, tk = self._table
+        n = len(x)
+        found = np.zeros(n, bool)
+        target = np.zeros(n, np.int64)
+        km = np.full(n, np.nan)
+        if self.size == 0 or n == 0:
+            return found, target, km
+        bits = len(tx).bit_length() - 1
+        mask = len(tx) - 1
+        todo = np.arange(n)
+        slot = self._home(x, y, bits)
+        while len(todo):
+            kx = tx[slot]
+            hit = (kx == x[todo]) & (ty[slot] == y[todo])
+            if hit.any():
+                at, s = todo[hit], slot[hit]
+                found[at], target[at], km[at] = True, tt[s], tk[s]
+            go_on = ~hit & ~np.isnan(kx)  # an empty slot ends the probe: not known
+            todo, slot = todo[go_on], (slot[go_on] + 1) & mask
+        return found, target, km
+
+    def insert(self, x: np.ndarray, y: np.ndarray, target: np.ndarray, km: np.ndarray) -> None:
+        """Remember distinct coordinates (not yet known) while there is room."""
+        with self._lock:
+            room = self.capacity - self.size
+            if room <= 0 or len(x) == 0:
+                return
+            x, y, target, km = x[:room], y[:room], target[:room], km[:room]
+            tx, ty, tt, tk = self._table
+            # Keep these distinct from keys already there (another thread may have added them).
+            known = self.lookup(x, y)[0]
+            keep = ~known
+            x, y, target, km = x[keep], y[keep], target[keep], km[keep]
+            size = self.size + len(x)
+            slots = len(tx)
+            while 2 * size > slots:
+                slots *= 2
+            table = self._empty(slots)
+            old = np.flatnonzero(~np.isnan(tx))
+            self._fill(table, np.r_[tx[old], x], np.r_[ty[old], y], np.r_[tt[old], target], np.r_[tk[old], km])
+            self._table, self.size = table, size
+
+    def _fill(self, table: tuple[np.ndarray, ...], x: np.ndarray, y: np.ndarray, target: np.ndarray, km: np.ndarray) -> None:
+        tx, ty, tt, tk = table
+        bits = len(tx).bit_length() - 1
+        mask = len(tx) - 1
+        todo = np.arange(len(x))
+        slot = self._home(x, y, bits)
+        while len(todo):
+            free = np.isnan(tx[slot])
+            # Of the keys that want the same free slot, the first takes it; the others probe on.
+            cand = np.flatnonzero(free)
+            _, first = np.unique(slot[cand], return_index=True)
+            win = cand[first]
+            s, at = slot[win], todo[win]
+            tx[s], ty[s], tt[s], tk[s] = x[at], y[at], target[at], km[at]
+            placed = np.zeros(len(todo), bool)
+            placed[win] = True
+            todo, slot = todo[~placed], (slot[~placed] + 1) & mask
+
+
 class _Placer:
     """The level-independent part of an index: raster, exact locator and nearest rule over the targets.
 
@@ -164,7 +258,7 @@ class _Placer:
         self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
         self.locator = _PolygonLocator(parts, part_target)
         self.nearest = NearestIndex(parts, part_target, tolerance_km)
-        self.memo: dict[complex, tuple[int, float]] = {}
+        self.memo = _Memo()
 
     def copy_for_thread(self) -> _Placer:
         """A copy sharing the raster (read-only arrays) and the memo, with its own GEOS objects (not thread-safe).
@@ -191,14 +285,14 @@ class _Placer:
 
     def __getstate__(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k != "_origin"}
-        state.update(memo={}, locator=self.locator, nearest=dict(self.nearest.__dict__, tree=None))
+        state.update(memo=None, locator=self.locator, nearest=dict(self.nearest.__dict__, tree=None))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         nearest = object.__new__(NearestIndex)
         nearest.__dict__.update(state["nearest"])
         nearest.tree = shapely.STRtree(nearest.pieces)
-        self.__dict__.update(state, nearest=nearest)
+        self.__dict__.update(state, nearest=nearest, memo=_Memo())
 
     def place(self, x: np.ndarray, y: np.ndarray, *, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Per point: a target (< T), T + target (placed by the nearest rule) or 2T (unplaced); km if asked (nearest only)."""
@@ -208,27 +302,25 @@ class _Placer:
         if len(cls) == 0 or int(cls.min()) >= 0:
             return out, km
         slow = np.flatnonzero(cls < 0)
-        uniq, first, inverse = np.unique(x[slow] + 1j * y[slow], return_index=True, return_inverse=True)
-        got, dist = self._place_exactly(uniq, cls[slow[first]])
-        out[slow] = got[inverse]
+        sx, sy = x[slow] + 0.0, y[slow] + 0.0  # + 0.0: -0.0 becomes 0.0, one key per coordinate
+        found, got, dist = self.memo.lookup(sx, sy)
+        miss = np.flatnonzero(~found)
+        if len(miss):
+            uniq, first, inverse = np.unique(sx[miss] + 1j * sy[miss], return_index=True, return_inverse=True)
+            ux, uy = uniq.real.copy(), uniq.imag.copy()
+            g, d = self._place_exactly(ux, uy, cls[slow[miss[first]]])
+            got[miss], dist[miss] = g[inverse], d[inverse]
+            self.memo.insert(ux, uy, g, d)
+        out[slow] = got
         if km is not None:
-            km[slow] = dist[inverse]
+            km[slow] = dist
         return out, km
 
-    def _place_exactly(self, xy: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        keys = xy.tolist()
-        memo = self.memo
-        known = [memo.get(k) for k in keys]
-        todo = np.array([i for i, v in enumerate(known) if v is None], np.int64)
-        got = np.array([v[0] if v is not None else 2 * self.n_targets for v in known], np.int64)
-        dist = np.array([v[1] if v is not None else np.nan for v in known], np.float64)
-        if len(todo) == 0:
-            return got, dist
-        x, y = xy.real[todo], xy.imag[todo]
-        res = np.full(len(todo), 2 * self.n_targets, np.int64)
-        res_km = np.full(len(todo), np.nan)
-        exact = np.flatnonzero(cls[todo] == BOUNDARY)
-        rest = np.flatnonzero(cls[todo] == NEAR)
+    def _place_exactly(self, x: np.ndarray, y: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        res = np.full(len(x), 2 * self.n_targets, np.int64)
+        res_km = np.full(len(x), np.nan)
+        exact = np.flatnonzero(cls == BOUNDARY)
+        rest = np.flatnonzero(cls == NEAR)
         if len(exact):
             hit = self.locator.locate(x[exact], y[exact])
             res[exact] = np.where(hit >= 0, hit, res[exact])
@@ -237,10 +329,7 @@ class _Placer:
             t, d = self.nearest.nearest(x[rest], y[rest])
             res[rest] = np.where(t >= 0, t + self.n_targets, 2 * self.n_targets)
             res_km[rest] = d
-        got[todo], dist[todo] = res, res_km
-        if len(memo) < MEMO_SIZE:
-            memo.update(zip([keys[i] for i in todo.tolist()], zip(res.tolist(), res_km.tolist())))
-        return got, dist
+        return res, res_km
 
 
 @dataclass(frozen=True, eq=False)

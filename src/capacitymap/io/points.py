@@ -14,11 +14,13 @@ its workers, which read them from storage they share with the client.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -39,9 +41,9 @@ __all__ = [
 #: The coordinate columns every point file has, degrees WGS84.
 COORDINATE_COLUMNS: Final[tuple[str, str]] = ("latitude", "longitude")
 
-#: Rows per batch: large enough for vectorised work, small enough that a batch of the widest
-#: frame stays well under 100 MB.
-DEFAULT_BATCH_SIZE: Final = 1 << 19
+#: Rows per batch: large enough for vectorised work (a whole 1M-row Parquet row group is one
+#: batch), small enough that a batch of the widest frame stays well under 100 MB.
+DEFAULT_BATCH_SIZE: Final = 1 << 20
 
 PointFormat = Literal["parquet", "csv"]
 
@@ -56,19 +58,29 @@ class PointPart:
     rows: int | None = None  # known for Parquet, None for CSV
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PointBatch:
-    """Up to ``batch_size`` consecutive records of one file.
+    """Up to ``batch_size`` consecutive records of one file, as columns (no pandas frame is built to read them).
 
-    ``frame`` has float64 ``latitude``, ``longitude`` and weight columns and the group columns
-    (``month`` normalised to ``"YYYY-MM"`` text when it was a date). ``first_line`` locates the
-    first row for error messages: the editor line for CSV (header = line 1), the 1-based row
-    number for Parquet.
+    ``columns`` maps each column read to its values: float64 numpy arrays for ``latitude``,
+    ``longitude`` and the weight (read-only: they may share Arrow's memory), and pandas
+    Series for the group columns (categorical where the file stores text; ``month`` normalised to
+    ``"YYYY-MM"`` text when it was a date). ``frame`` is the same as a DataFrame, built on first
+    use. ``first_line`` locates the first row for error messages: the editor line for CSV
+    (header = line 1), the 1-based row number for Parquet.
     """
 
     file: str
     first_line: int
-    frame: pd.DataFrame
+    columns: Mapping[str, Any]
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.columns.values()))) if self.columns else 0
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(dict(self.columns), copy=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,20 +170,21 @@ def read_point_part(
         # Text group columns are read dictionary-encoded: grouping then works on small integer codes.
         schema = pq.read_schema(part.path)
         text = [c for c in by if c in schema.names and _is_text(schema.field(c).type)]
-        pf = pq.ParquetFile(part.path, read_dictionary=text or None)
+        # Memory-mapped: the float columns come out of the decoder without another copy.
+        pf = pq.ParquetFile(part.path, read_dictionary=text or None, memory_map=True)
         groups = None if part.row_group is None else [part.row_group]
         first = 1
         if part.row_group is not None:
             meta = pf.metadata
             first += sum(meta.row_group(i).num_rows for i in range(part.row_group))
-        record_batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=columns)
+        record_batches = pf.iter_batches(batch_size=batch_size, row_groups=groups, columns=columns, use_threads=True)
     else:
         first = 2  # the header is line 1
         record_batches = _csv_batches(part.path, columns, weight, batch_size)
     for rb in record_batches:
         if rb.num_rows == 0:
             continue
-        yield PointBatch(part.path, first, _to_frame(rb, columns, weight, tuple(by), part.path, first))
+        yield PointBatch(part.path, first, _to_columns(rb, columns, weight, part.path))
         first += rb.num_rows
 
 
@@ -218,17 +231,19 @@ def _csv_batches(path: str, columns: list[str], weight: str, batch_size: int) ->
         ) from exc
 
 
-def _to_frame(rb: pa.RecordBatch, columns: list[str], weight: str, by: tuple[str, ...], path: str, first: int) -> pd.DataFrame:
-    data: dict[str, object] = {}
+def _to_columns(rb: pa.RecordBatch, columns: list[str], weight: str, path: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
     for name in columns:
         arr = rb.column(rb.schema.get_field_index(name))
         if name in (*COORDINATE_COLUMNS, weight):
             if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type) or pa.types.is_decimal(arr.type)):
                 raise DataError(Problem(path, None, name, f"expected a numeric column, got Arrow type {str(arr.type)!r}; store numbers, not text"))
-            data[name] = arr.cast(pa.float64()).to_numpy(zero_copy_only=False)
+            if arr.type != pa.float64():
+                arr = arr.cast(pa.float64())
+            # Zero-copy where there are no nulls (then read-only); nulls become NaN.
+            data[name] = np.asarray(arr.to_numpy(zero_copy_only=False), np.float64)
         elif name == "month" and (pa.types.is_timestamp(arr.type) or pa.types.is_date(arr.type)):
-            data[name] = pd.Series(arr.to_pandas()).dt.strftime("%Y-%m").astype("string").to_numpy()
+            data[name] = pd.Series(pd.Series(arr.to_pandas()).dt.strftime("%Y-%m").astype("string").to_numpy(), name=name)
         else:
-            data[name] = arr.to_pandas()
-    frame = pd.DataFrame(data, copy=False)
-    return frame
+            data[name] = pd.Series(arr.to_pandas(), name=name)
+    return data
