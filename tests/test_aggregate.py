@@ -28,6 +28,7 @@ from capacitymap.aggregate import (
     aggregate_points,
     build_region_index,
 )
+from capacitymap.aggregate._index import _Memo
 from capacitymap.aggregate._raster import BOUNDARY, Raster
 from capacitymap.errors import BoundaryError, CapacityMapError, DataError, OptionError, SchemaError
 from capacitymap.io.points import open_points, read_point_part
@@ -259,7 +260,7 @@ def _without_raster(index):
     """The same index with a raster of one boundary cell: every point takes the exact path."""
     copy = index.copy_for_thread()
     copy.placer.raster = Raster(0.0, 0.0, 1e-9, 1e-9, 1, 1, np.full(1, BOUNDARY, np.int16))
-    copy.placer.memo = {}
+    copy.placer.memo = _Memo()
     return copy
 
 

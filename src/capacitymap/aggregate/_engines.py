@@ -7,7 +7,6 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from queue import Queue
 from typing import Any, Final, Literal, get_args
 
 import numpy as np
@@ -79,18 +78,13 @@ def aggregate_points(
     if not isinstance(threads, int) or threads < 1:
         raise OptionError(f"threads: expected 1 or more, got {threads!r}; use 1 for no threading")
     acc = Accumulator(by_t, index.n_targets)
-    # GEOS prepared geometries are not safe to share between threads (they build their indexes
-    # lazily): each thread borrows its own copy of the exact locator; the raster is shared.
-    copies: Queue[RegionIndex] = Queue()
-    copies.put(index)
-    for _ in range(threads - 1):
-        copies.put(index.copy_for_thread())
+    # The threads share the index (its exact path takes a lock: see _index._Placer).
     with progress_line(quiet, total) as bar, ThreadPoolExecutor(max_workers=threads) as pool:
         # At most threads + 1 batches in flight, so memory stays bounded. Sums are exact, so the
         # order in which batches finish does not matter; they are added in input order anyway.
         pending: deque[Future[tuple[list[Partial], int]]] = deque()
         for batch in batches:
-            pending.append(pool.submit(_sized_partial, batch, copies, weight, by_t))
+            pending.append(pool.submit(_sized_partial, batch, index, weight, by_t))
             if len(pending) > threads:
                 _drain(pending.popleft(), acc, bar, progress)
         while pending:
@@ -98,13 +92,9 @@ def aggregate_points(
     return finish(acc.result(), index, by_t, weight_unit)
 
 
-def _sized_partial(batch: PointBatch | pd.DataFrame, copies: Queue[RegionIndex], weight: str, by: tuple[str, ...]) -> tuple[list[Partial], int]:
+def _sized_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: str, by: tuple[str, ...]) -> tuple[list[Partial], int]:
     done = batch.rows if isinstance(batch, PointBatch) else len(batch)
-    index = copies.get()
-    try:
-        return batch_partial(batch, index, weight, by), done
-    finally:
-        copies.put(index)
+    return batch_partial(batch, index, weight, by), done
 
 
 def _drain(future: Future[tuple[list[Partial], int]], acc: Accumulator, bar: Progress, progress: Progress | None) -> None:

@@ -250,6 +250,11 @@ class _Placer:
     polygon) are placed exactly, once per distinct coordinate: geolocation databases give the same
     city coordinates to many records, so the answers are remembered (up to :data:`MEMO_SIZE`
     coordinates) for the rest of the run and later runs in this process.
+
+    Threads share one placer. The raster and the memo are safe to read at once; the GEOS objects
+    of the exact path are not (prepared geometries build their indexes lazily), so one thread at a
+    time takes that path, and a thread that waited first looks again in the memo, which the other
+    has just filled. (Copying the GEOS objects for each thread cost more than the waiting.)
     """
 
     def __init__(self, parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float, max_cells: int):
@@ -259,40 +264,24 @@ class _Placer:
         self.locator = _PolygonLocator(parts, part_target)
         self.nearest = NearestIndex(parts, part_target, tolerance_km)
         self.memo = _Memo()
+        self.exact_lock = threading.Lock()
 
     def copy_for_thread(self) -> _Placer:
-        """A copy sharing the raster (read-only arrays) and the memo, with its own GEOS objects (not thread-safe).
-
-        The GEOS objects are copied when the copy first needs them, in the thread that uses it.
-        """
+        """A shallow copy (the same raster, memo, GEOS objects and lock), whose attributes can be replaced."""
         other = object.__new__(_Placer)
-        other.n_targets, other.raster, other.memo = self.n_targets, self.raster, self.memo
-        other._origin = self
+        other.__dict__.update(self.__dict__)
         return other
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached for the lazily copied GEOS objects of a thread copy.
-        origin = self.__dict__.get("_origin")
-        if origin is None or name not in ("locator", "nearest"):
-            raise AttributeError(name)
-        locator = _PolygonLocator.__new__(_PolygonLocator)
-        locator.__setstate__(dict(origin.locator.__dict__, geoms=shapely.from_wkb(shapely.to_wkb(origin.locator.geoms))))
-        nearest = object.__new__(NearestIndex)
-        pieces = shapely.from_wkb(shapely.to_wkb(origin.nearest.pieces))
-        nearest.__dict__.update(origin.nearest.__dict__, pieces=pieces, tree=shapely.STRtree(pieces))
-        self.locator, self.nearest = locator, nearest
-        return getattr(self, name)
-
     def __getstate__(self) -> dict[str, Any]:
-        state = {k: v for k, v in self.__dict__.items() if k != "_origin"}
-        state.update(memo=None, locator=self.locator, nearest=dict(self.nearest.__dict__, tree=None))
+        state = dict(self.__dict__)
+        state.update(memo=None, exact_lock=None, nearest=dict(self.nearest.__dict__, tree=None))
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         nearest = object.__new__(NearestIndex)
         nearest.__dict__.update(state["nearest"])
         nearest.tree = shapely.STRtree(nearest.pieces)
-        self.__dict__.update(state, nearest=nearest, memo=_Memo())
+        self.__dict__.update(state, nearest=nearest, memo=_Memo(), exact_lock=threading.Lock())
 
     def place(self, x: np.ndarray, y: np.ndarray, *, want_km: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Per point: a target (< T), T + target (placed by the nearest rule) or 2T (unplaced); km if asked (nearest only)."""
@@ -306,11 +295,16 @@ class _Placer:
         found, got, dist = self.memo.lookup(sx, sy)
         miss = np.flatnonzero(~found)
         if len(miss):
-            uniq, first, inverse = np.unique(sx[miss] + 1j * sy[miss], return_index=True, return_inverse=True)
-            ux, uy = uniq.real.copy(), uniq.imag.copy()
-            g, d = self._place_exactly(ux, uy, cls[slow[miss[first]]])
-            got[miss], dist[miss] = g[inverse], d[inverse]
-            self.memo.insert(ux, uy, g, d)
+            with self.exact_lock:
+                again, g, d = self.memo.lookup(sx[miss], sy[miss])
+                got[miss[again]], dist[miss[again]] = g[again], d[again]
+                miss = miss[~again]
+                if len(miss):
+                    uniq, first, inverse = np.unique(sx[miss] + 1j * sy[miss], return_index=True, return_inverse=True)
+                    ux, uy = uniq.real.copy(), uniq.imag.copy()
+                    g, d = self._place_exactly(ux, uy, cls[slow[miss[first]]])
+                    got[miss], dist[miss] = g[inverse], d[inverse]
+                    self.memo.insert(ux, uy, g, d)
         out[slow] = got
         if km is not None:
             km[slow] = dist

@@ -182,28 +182,52 @@ def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb
 
 
 def _dilate(boundary: np.ndarray, y0: float, dy: float, dx: float, tolerance_km: float) -> np.ndarray:
-    """Cells within the tolerance of a boundary cell (generously: by rows, then by a per-row width)."""
+    """Cells within the tolerance of a boundary cell (generously: by rows, then by each row's width)."""
     ny, nx = boundary.shape
     rad_y = float(search_radius_deg(np.zeros(1), tolerance_km)[0]) / 2
     ky = int(math.ceil(rad_y / dy)) + 1
-    c = np.zeros((ny + 1, nx), np.int32)
-    np.cumsum(boundary, axis=0, out=c[1:])
-    near_y = np.empty((ny, nx), bool)
-    step = 256
-    for r0 in range(0, ny, step):
-        r = np.arange(r0, min(r0 + step, ny))
-        near_y[r] = (c[np.minimum(r + ky + 1, ny)] - c[np.maximum(r - ky, 0)]) > 0
-    del c
+    near_y = _window_any(boundary, ky)
     r = np.arange(ny)
     lat = np.maximum(np.abs(y0 + r * dy), np.abs(y0 + (r + 1) * dy))
     cos = np.cos(np.radians(np.minimum(lat + rad_y, 89.9)))
     kx = np.ceil(rad_y / np.maximum(cos, 1e-3) / dx).astype(np.int64) + 1
-    cols = np.arange(nx)
     out = np.empty((ny, nx), bool)
-    for r0 in range(0, ny, step):
-        rows = slice(r0, min(r0 + step, ny))
-        cc = np.zeros((rows.stop - r0, nx + 1), np.int32)
-        np.cumsum(near_y[rows], axis=1, out=cc[:, 1:])
-        k = int(kx[rows].max())
-        out[rows] = (cc[:, np.minimum(cols + k + 1, nx)] - cc[:, np.maximum(cols - k, 0)]) > 0
+    # Rows of equal width at once (the width grows with the latitude: a few dozen distinct values).
+    order = np.argsort(kx, kind="stable")
+    cuts = np.flatnonzero(np.diff(kx[order])) + 1
+    for rows in np.split(order, cuts):
+        lo, hi = int(rows.min()), int(rows.max()) + 1
+        if hi - lo == len(rows):  # contiguous (bands of latitude): slices, no copies
+            out[lo:hi] = _window_any(near_y[lo:hi].T, int(kx[lo])).T
+        else:
+            out[rows] = _window_any(near_y[rows].T, int(kx[rows[0]])).T
     return out
+
+
+def _window_any(a: np.ndarray, k: int) -> np.ndarray:
+    """``out[i] = a[i - k : i + k + 1].any(axis=0)`` (clipped at the ends), by doubling: log2(2k + 1) passes."""
+    n = a.shape[0]
+    length = min(2 * k + 1, 2 * n)
+    w = a.copy()  # w[i] = a[i : i + span].any()
+    span = 1
+    while 2 * span <= length:
+        if span < n:
+            w[: n - span] |= w[span:]
+        span *= 2
+    # a[i-k : i+k+1] = a[i-k : i-k+span] and a[i+k+1-span : i+k+1] (span <= length <= 2 span).
+    out = np.zeros_like(a)
+    _or_shifted(out, w, -k)
+    _or_shifted(out, w, k + 1 - span)
+    return out
+
+
+def _or_shifted(out: np.ndarray, w: np.ndarray, shift: int) -> None:
+    """``out[i] |= w[i + shift]`` where ``i + shift`` is in range; before the start, ``w[0]`` (windows clipped there)."""
+    n = w.shape[0]
+    if shift >= 0:
+        if shift < n:
+            out[: n - shift] |= w[shift:]
+    else:
+        s = min(-shift, n)
+        out[s:] |= w[: n - s]
+        out[:s] |= w[0]
