@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,7 +16,7 @@ import pandas as pd
 from capacitymap.aggregate._index import Level, RegionIndex, build_region_index
 from capacitymap.aggregate._progress import Progress, progress_line
 from capacitymap.aggregate._report import TABLE_COLUMNS, AggregateReport, finish
-from capacitymap.aggregate._sums import MAX_PARTIAL_ROWS, Accumulator, Partial, partial
+from capacitymap.aggregate._sums import DENSE_KEYS, MAX_PARTIAL_ROWS, Accumulator, DenseSums, Partial, Workspace, bucket_range, partial, split
 from capacitymap.errors import DataError, OptionError, Problem
 from capacitymap.io.points import COORDINATE_COLUMNS, PointBatch, PointSource, read_point_part
 
@@ -27,6 +28,10 @@ WeightUnit = Literal["H/s", "TH/s", "PH/s", "EH/s"]
 WEIGHT_UNITS: Final[tuple[str, ...]] = get_args(WeightUnit)
 #: Batches read while the region index is built (at most twice this many are held).
 _READ_AHEAD: Final = 2
+#: Up to this many combinations of group values, the combination is the group number.
+_DENSE_GROUPS: Final = 1 << 12
+#: Points placed and split at once: their temporaries (a few arrays of 512 KiB) stay in the CPU cache.
+_CHUNK: Final = 1 << 16
 
 
 def check_options(weight: str, by: Sequence[str], weight_unit: str) -> tuple[str, ...]:
@@ -227,12 +232,21 @@ def aggregate(
 # --------------------------------------------------------------------------------------------
 
 
-def _check_batch(file: str, first_line: int, lat: np.ndarray, lon: np.ndarray, w: np.ndarray, weight: str) -> None:
+def _check_batch(file: str, first_line: int, lat: np.ndarray, lon: np.ndarray, w: np.ndarray, weight: str) -> tuple[float, ...]:
+    """Raise the rows with a bad weight or coordinate; return the coordinates' ranges (NaN ignored) for the lookup."""
+    if len(w) == 0:
+        return (math.nan,) * 4
+    # Reductions first (no temporary arrays): a batch without problems costs four passes.
+    lat_lo, lat_hi = float(np.fmin.reduce(lat)), float(np.fmax.reduce(lat))
+    lon_lo, lon_hi = float(np.fmin.reduce(lon)), float(np.fmax.reduce(lon))
+    w_lo, w_hi = float(w.min()), float(w.max())
+    if w_lo >= 0 and w_hi < math.inf and not (lat_lo < -90 or lat_hi > 90 or lon_lo < -180 or lon_hi > 180):
+        return lat_lo, lat_hi, lon_lo, lon_hi
     bad_w = ~(w >= 0) | (w == np.inf)  # NaN, negative, infinite
     bad_lat = np.abs(lat) > 90
     bad_lon = np.abs(lon) > 180
     if not (bad_w.any() or bad_lat.any() or bad_lon.any()):
-        return
+        return lat_lo, lat_hi, lon_lo, lon_hi
     problems: list[Problem] = []
     checks = (
         (weight, w, bad_w, "expected a finite hashrate >= 0, got {v!r}; fix the value or remove the row"),
@@ -278,27 +292,101 @@ def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: 
     lat = _numbers(columns["latitude"], "latitude", file, first)
     lon = _numbers(columns["longitude"], "longitude", file, first)
     w = _numbers(columns[weight], weight, file, first)
-    _check_batch(file, first, lat, lon, w, weight)
-    gid, groups = _group_ids([columns[c] for c in by], len(lat))
-    # The float64 bincounts are exact up to 2**30 rows: bigger frames are summed in slices.
+    ranges = _check_batch(file, first, lat, lon, w, weight)
+    ws = _workspace()
+    gid, groups = _group_ids([columns[c] for c in by], len(lat), ws)
+    # The float64 sums are exact up to 2**20 points: bigger batches are summed in slices.
     step = MAX_PARTIAL_ROWS
-    return [partial(gid[a:a + step], groups, index.locate(lat[a:a + step], lon[a:a + step]), w[a:a + step], index.n_targets)
+    return [_slice_partial(index, lat[a:a + step], lon[a:a + step], w[a:a + step], gid[a:a + step], groups, ranges, ws)
             for a in range(0, max(len(lat), 1), step)]
 
 
-def _group_ids(by_columns: list[Any], n: int) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+def _slice_partial(index: RegionIndex, lat: np.ndarray, lon: np.ndarray, w: np.ndarray, gid: np.ndarray,
+                   groups: list[tuple[Any, ...]], ranges: tuple[float, ...], ws: Workspace) -> Partial:
+    """Place and sum up to 2**20 points, in chunks small enough that their temporaries stay in the CPU cache."""
+    n, n_targets = len(w), index.n_targets
+    if n == 0:
+        return partial(gid, groups, np.zeros(0, np.int64), w, n_targets)
+    bmin, bmax = bucket_range(float(w.min()), float(w.max()), w)
+    nb = bmax - bmin + 1
+    n_keys = max(len(groups), 1) * n_targets * nb
+    if n_keys > DENSE_KEYS:
+        return partial(gid, groups, _targets(index, lat, lon, ranges, ws).copy(), w, n_targets, ws)
+    dense = DenseSums(ws, n_keys)
+    for a in range(0, n, _CHUNK):
+        b = min(a + _CHUNK, n)
+        target = _targets(index, lat[a:b], lon[a:b], ranges, ws)
+        dense.add(*split(w[a:b], gid[a:b], target, n_targets, bmin, bmax, ws))
+    return dense.partial(groups, n_targets, nb, bmin)
+
+
+_LOCAL = threading.local()
+
+
+def _workspace() -> Workspace:
+    """This thread's buffers (see :class:`~capacitymap.aggregate._sums.Workspace`)."""
+    ws = getattr(_LOCAL, "workspace", None)
+    if ws is None:
+        ws = _LOCAL.workspace = Workspace()
+    return ws
+
+
+def _targets(index: RegionIndex, lat: np.ndarray, lon: np.ndarray, ranges: tuple[float, ...], ws: Workspace) -> np.ndarray:
+    """``index.locate(lat, lon)`` in the workspace's buffers (the result is one of them: use it before the next batch)."""
+    n = len(lat)
+    placer = index.placer
+    r = placer.raster
+    lat_lo, lat_hi, lon_lo, lon_hi = ranges
+    inv_x, inv_y = 1.0 / r.dx, 1.0 / r.dy
+    # The same arithmetic as below on the extremes: every point is on the grid (monotone rounding).
+    on_grid = (r.nx * r.ny < (1 << 31) and (lon_lo - r.x0) * inv_x >= 0 and (lon_hi - r.x0) * inv_x < r.nx
+               and (lat_lo - r.y0) * inv_y >= 0 and (lat_hi - r.y0) * inv_y < r.ny)
+    if n == 0 or not on_grid:  # off the grid (or all NaN): the general path
+        return index.locate(lat, lon)
+    has_nan = math.isnan(float(np.add.reduce(lat)) + float(np.add.reduce(lon)))
+    if has_nan:
+        nan = ws.get("nan", n, np.bool_)
+        np.isnan(lat, out=nan)
+        nan |= np.isnan(lon)
+    f = ws.get("f", n, np.float64)
+    ix, iy = ws.get("ix", n, np.int32), ws.get("iy", n, np.int32)
+    for values, origin, inv, cell in ((lon, r.x0, inv_x, ix), (lat, r.y0, inv_y, iy)):
+        np.subtract(values, origin, out=f)
+        f *= inv
+        if has_nan:
+            np.copyto(f, 0.0, where=nan)
+        np.copyto(cell, f, casting="unsafe")  # truncation = floor: f >= 0
+    iy *= r.nx
+    iy += ix
+    cls = ws.get("cls", n, r.cells.dtype)
+    np.take(r.cells, iy, out=cls)
+    if has_nan:
+        np.copyto(cls, index.outside, where=nan)  # any placed label; NaN points are set apart below
+    target = ws.get("target", n, np.int64)
+    np.copyto(target, cls)
+    if int(cls.min()) < 0:
+        placer.resolve(lon, lat, cls, target)
+    if has_nan:
+        target[nan] = index.nan
+    return target
+
+
+def _group_ids(by_columns: list[Any], n: int, ws: Workspace) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
     """A group number per row and the groups' values (one tuple per number; None for a missing value)."""
+    combined = ws.get("gid", n, np.int64)
     if not by_columns:
-        return np.zeros(n, np.int64), [()]
-    combined = np.zeros(n, np.int64)
+        combined[:] = 0
+        return combined, [()]
+    combined[:] = 0
     uniques: list[np.ndarray] = []
     for series in by_columns:
         if isinstance(series, pd.Series) and isinstance(series.dtype, pd.CategoricalDtype):
             series = series.array
         if isinstance(series, pd.Categorical):  # dictionary-encoded columns: the codes are the numbers
-            codes = series.codes.astype(np.int64)
+            codes = series.codes
             values = np.asarray(series.categories, dtype=object)
             if len(codes) and codes.min() < 0:
+                codes = codes.astype(np.int64)
                 codes[codes < 0] = len(values)
                 values = np.append(values, None)
         else:
@@ -308,6 +396,9 @@ def _group_ids(by_columns: list[Any], n: int) -> tuple[np.ndarray, list[tuple[An
         combined += codes
         uniques.append(values)
     sizes = [max(len(u), 1) for u in uniques]
+    if math.prod(sizes) <= _DENSE_GROUPS:
+        # Few combinations (months x pools): every combination is a group number, present or not.
+        return combined, list(itertools.product(*(u.tolist() for u in uniques)))
     if math.prod(sizes) <= 1 << 22:
         present = np.bincount(combined, minlength=math.prod(sizes)) > 0
         first = np.flatnonzero(present)

@@ -288,9 +288,15 @@ class _Placer:
         cls = self.raster.classify(x, y)
         out = cls.astype(np.int64)
         km = np.full(len(x), np.nan) if want_km else None
-        if len(cls) == 0 or int(cls.min()) >= 0:
-            return out, km
+        if len(cls) and int(cls.min()) < 0:
+            self.resolve(x, y, cls, out, km)
+        return out, km
+
+    def resolve(self, x: np.ndarray, y: np.ndarray, cls: np.ndarray, out: np.ndarray, km: np.ndarray | None = None) -> None:
+        """Place the points whose raster label ``cls`` is negative (their cell needs the exact test), into ``out`` (and ``km``)."""
         slow = np.flatnonzero(cls < 0)
+        if len(slow) == 0:
+            return
         sx, sy = x[slow] + 0.0, y[slow] + 0.0  # + 0.0: -0.0 becomes 0.0, one key per coordinate
         found, got, dist = self.memo.lookup(sx, sy)
         miss = np.flatnonzero(~found)
@@ -308,7 +314,6 @@ class _Placer:
         out[slow] = got
         if km is not None:
             km[slow] = dist
-        return out, km
 
     def _place_exactly(self, x: np.ndarray, y: np.ndarray, cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         res = np.full(len(x), 2 * self.n_targets, np.int64)

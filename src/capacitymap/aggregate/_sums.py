@@ -1,34 +1,65 @@
-"""Exact weight sums: each float64 weight as three 23-bit integer limbs at a 16-bit-aligned binary exponent.
+"""Exact weight sums: each float64 weight as two 33-bit integer limbs at a 13-bit-aligned binary exponent.
 
 A weight ``w`` with binary exponent ``e`` (``numpy.frexp``) is, for the bucket base
-``b = 16 * floor(e / 16)``, the integer ``u = w * 2**(53 - b)`` (< 2**69, exact: only the exponent
-changes), split exactly into ``u = a2 * 2**46 + a1 * 2**23 + a0`` with each limb < 2**23. Limbs are
-summed per (group, target, bucket) with float64 ``bincount``s, exact up to 2**30 rows, then kept as
-int64. A batch's sums are a :class:`Partial`; partials add up exactly in any order and any split
-(:class:`Accumulator`), and :func:`exact_numerators` turns the totals into Python integers over
-``2**SHIFT`` for one correctly rounded division at the end. That is why the engines, batch sizes and
-thread counts all give bit-identical results.
+``b = 13 * floor(e / 13)``, the integer ``u = w * 2**(53 - b)`` (< 2**66, exact: only the exponent
+changes), split exactly into ``u = a1 * 2**33 + a0`` with each limb < 2**33. Limbs are summed per
+(group, target, bucket) with float64 ``bincount``s, exact up to 2**20 rows (a sum stays below
+2**53), then kept as int64. A batch's sums are a :class:`Partial`; partials add up exactly in any
+order and any split (:class:`Accumulator`), and :func:`exact_numerators` turns the totals into
+Python integers over ``2**SHIFT`` for one correctly rounded division at the end. That is why the
+engines, batch sizes and thread counts all give bit-identical results.
+
+The per-point work runs in a :class:`Workspace`: buffers reused from batch to batch, because a fresh
+multi-megabyte numpy temporary costs its page faults every time (on a 1M-point batch, more than
+the arithmetic).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["SHIFT", "MAX_PARTIAL_ROWS", "Partial", "partial", "Accumulator", "exact_numerators", "sum_by", "int_sum_by"]
+__all__ = ["SHIFT", "MAX_PARTIAL_ROWS", "DENSE_KEYS", "Partial", "partial", "DenseSums", "bucket_range", "split", "Accumulator", "Workspace", "exact_numerators", "sum_by", "int_sum_by"]
 
-_BUCKET: Final = 16  # exponents per bucket
-_LIMB: Final = 23
-#: The lowest bucket base is 16 * floor(-1074 / 16) = -1088: every exact sum is an integer over 2**SHIFT.
-SHIFT: Final = 1088 + 53
-#: float64 bincounts of integers below 2**23 are exact up to 2**30 rows; batches are cut below that.
-MAX_PARTIAL_ROWS: Final = 1 << 26
-_SUMS: Final = ("points", "a0", "a1", "a2")
+_BUCKET: Final = 13  # exponents per bucket
+_LIMB: Final = 33
+#: The lowest bucket base is 13 * floor(-1074 / 13) = -1079: every exact sum is an integer over 2**SHIFT.
+SHIFT: Final = 1079 + 53
+#: float64 bincounts of integers below 2**33 are exact up to 2**20 rows; batches are cut at that.
+MAX_PARTIAL_ROWS: Final = 1 << 20
+_SUMS: Final = ("points", "a0", "a1")
 #: Compact an accumulator's pending rows beyond this many.
 _COMPACT_ROWS: Final = 1 << 21
+
+
+class Workspace:
+    """Named buffers, reused: ``get(name, n, dtype)`` is an ``n``-long view of a buffer kept for the next batch.
+
+    One per thread (the engines keep one in a ``threading.local``); nothing returned to a caller
+    may point into it.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, n: int, dtype: Any) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) < n or buf.dtype != np.dtype(dtype):
+            buf = np.empty(max(n, 1), dtype)
+            self._buffers[name] = buf
+        return buf[:n]
+
+    def zeros(self, name: str, n: int, dtype: Any) -> np.ndarray:
+        """Like :meth:`get`, but all zero; the caller leaves it all zero again after use."""
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) < n or buf.dtype != np.dtype(dtype):
+            buf = np.zeros(max(n, 1), dtype)
+            self._buffers[name] = buf
+        return buf[:n]
 
 
 @dataclass(frozen=True)
@@ -36,7 +67,7 @@ class Partial:
     """Exact sums of some points: one row per (group, target, exponent bucket).
 
     ``groups`` holds the group columns' values (one tuple per group id); ``gid``, ``target``,
-    ``bucket`` (the bucket base exponent) and ``sums`` (``points``, ``a0``, ``a1``, ``a2`` as int64
+    ``bucket`` (the bucket base exponent) and ``sums`` (``points``, ``a0``, ``a1`` as int64
     columns) are aligned arrays.
     """
 
@@ -44,39 +75,112 @@ class Partial:
     gid: np.ndarray
     target: np.ndarray
     bucket: np.ndarray
-    sums: np.ndarray  # (rows, 4) int64
+    sums: np.ndarray  # (rows, 3) int64
 
 
-def partial(gid: np.ndarray, groups: list[tuple[Any, ...]], target: np.ndarray, weight: np.ndarray, n_targets: int) -> Partial:
-    """Counts and exact weight sums per (group, target, exponent bucket) of one batch.
+def bucket_range(w_lo: float, w_hi: float, weight: np.ndarray) -> tuple[int, int]:
+    """The lowest and highest bucket of weights in ``[w_lo, w_hi]`` (``weight`` is only read if ``w_lo`` is 0).
+
+    The bucket grows with a positive weight, so the extremes give the range. A zero weight adds
+    nothing to the sums: it goes to any bucket of the range (its count still counts).
+    """
+    if w_lo <= 0:
+        w_lo = float(np.min(weight, where=weight > 0, initial=math.inf))
+    if not math.isfinite(w_lo) or w_hi <= 0:  # every weight is 0
+        return 0, 0
+    return math.frexp(w_lo)[1] // _BUCKET, math.frexp(w_hi)[1] // _BUCKET
+
+
+def split(weight: np.ndarray, gid: np.ndarray, target: np.ndarray, n_targets: int, bmin: int, bmax: int,
+          ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per point: the key ``(gid * n_targets + target) * nb + bucket - bmin`` and the limbs a0, a1 (views into ``ws``)."""
+    n = len(weight)
+    nb = bmax - bmin + 1
+    a0, bucket = ws.get("a0", n, np.float64), ws.get("bucket", n, np.int32)
+    np.frexp(weight, out=(a0, bucket))
+    np.floor_divide(bucket, _BUCKET, out=bucket)
+    np.clip(bucket, bmin, bmax, out=bucket)  # only a zero weight is outside (see bucket_range)
+    shift = ws.get("shift", n, np.int32)
+    np.multiply(bucket, -_BUCKET, out=shift)
+    shift += 53
+    np.ldexp(weight, shift, out=a0)  # u = w * 2**(53 - b): an integer < 2**66
+    a1 = ws.get("a1", n, np.float64)
+    np.multiply(a0, 2.0 ** -_LIMB, out=a1)
+    np.floor(a1, out=a1)
+    tmp = ws.get("tmp", n, np.float64)
+    np.multiply(a1, 2.0 ** _LIMB, out=tmp)
+    a0 -= tmp  # u - a1 * 2**33
+    key, k2 = ws.get("key", n, np.int64), ws.get("key2", n, np.int64)
+    np.multiply(gid, n_targets * nb, out=key)
+    np.multiply(target, nb, out=k2)
+    key += k2
+    if nb > 1:
+        bucket -= bmin
+        key += bucket
+    return key, a0, a1
+
+
+def partial(gid: np.ndarray, groups: list[tuple[Any, ...]], target: np.ndarray, weight: np.ndarray, n_targets: int,
+            workspace: Workspace | None = None) -> Partial:
+    """Counts and exact weight sums per (group, target, exponent bucket) of at most 2**20 points.
 
     ``gid`` numbers each point's group (an index into ``groups``); ``target`` is each point's target
-    in ``[0, n_targets)``; ``weight`` finite and >= 0.
+    in ``[0, n_targets)``; ``weight`` finite and >= 0. ``workspace`` lends the temporary buffers.
     """
     n = len(target)
     if n == 0:
-        return Partial(groups, *(np.zeros(0, np.int64),) * 3, np.zeros((0, 4), np.int64))
-    _, exp = np.frexp(weight)
-    bucket = exp >> 4  # floor(e / 16)
-    bmin = int(bucket.min())
-    nb = int(bucket.max()) - bmin + 1
-    u = np.ldexp(weight, (53 - _BUCKET * bucket).astype(np.int32))
-    a2 = np.floor(u * 2.0 ** -(2 * _LIMB))
-    u -= a2 * 2.0 ** (2 * _LIMB)
-    a1 = np.floor(u * 2.0 ** -_LIMB)
-    u -= a1 * 2.0 ** _LIMB
-    key = gid * (n_targets * nb) + target * nb + (bucket - bmin)
+        return Partial(groups, *(np.zeros(0, np.int64),) * 3, np.zeros((0, len(_SUMS)), np.int64))
+    if n > MAX_PARTIAL_ROWS:
+        raise ValueError(f"partial: expected at most {MAX_PARTIAL_ROWS} points, got {n}; cut the batch")
+    ws = workspace if workspace is not None else Workspace()
+    bmin, bmax = bucket_range(float(weight.min()), float(weight.max()), weight)
+    nb = bmax - bmin + 1
+    key, a0, a1 = split(weight, gid, target, n_targets, bmin, bmax, ws)
     n_keys = max(len(groups), 1) * n_targets * nb
     if n_keys <= max(1 << 22, 4 * n):
         counts = np.bincount(key, minlength=n_keys)
         uniq = np.flatnonzero(counts)
-        cols = [counts[uniq]] + [np.bincount(key, weights=a, minlength=n_keys)[uniq] for a in (u, a1, a2)]
+        cols = [counts[uniq]] + [np.bincount(key, weights=a, minlength=n_keys)[uniq] for a in (a0, a1)]
     else:
         codes, uniq = pd.factorize(key, sort=True)
         k = len(uniq)
-        cols = [np.bincount(codes, minlength=k)] + [np.bincount(codes, weights=a, minlength=k) for a in (u, a1, a2)]
+        cols = [np.bincount(codes, minlength=k)] + [np.bincount(codes, weights=a, minlength=k) for a in (a0, a1)]
+    return _partial_of(groups, uniq, cols, n_targets, nb, bmin)
+
+
+def _partial_of(groups: list[tuple[Any, ...]], uniq: np.ndarray, cols: list[np.ndarray], n_targets: int, nb: int, bmin: int) -> Partial:
     sums = np.stack([c.astype(np.int64) for c in cols], axis=1)
     return Partial(groups, uniq // (n_targets * nb), (uniq // nb) % n_targets, (uniq % nb + bmin) * _BUCKET, sums)
+
+
+class DenseSums:
+    """One slice's sums over a dense key space, added chunk by chunk (``np.add.at`` into reused, zeroed buffers).
+
+    For slices of at most 2**20 points whose keys (groups x targets x buckets) number at most
+    :data:`DENSE_KEYS`; :meth:`partial` returns the sums and leaves the buffers zeroed again.
+    """
+
+    def __init__(self, ws: Workspace, n_keys: int):
+        self.n_keys = n_keys
+        self.counts = ws.zeros("dense_counts", n_keys, np.int64)
+        self.s0 = ws.zeros("dense_s0", n_keys, np.float64)
+        self.s1 = ws.zeros("dense_s1", n_keys, np.float64)
+
+    def add(self, key: np.ndarray, a0: np.ndarray, a1: np.ndarray) -> None:
+        np.add.at(self.counts, key, 1)
+        np.add.at(self.s0, key, a0)
+        np.add.at(self.s1, key, a1)
+
+    def partial(self, groups: list[tuple[Any, ...]], n_targets: int, nb: int, bmin: int) -> Partial:
+        uniq = np.flatnonzero(self.counts)
+        cols = [self.counts[uniq], self.s0[uniq], self.s1[uniq]]
+        for buf in (self.counts, self.s0, self.s1):
+            buf[uniq] = 0
+        return _partial_of(groups, uniq, cols, n_targets, nb, bmin)
+
+
+#: The most keys a :class:`DenseSums` holds (three buffers of 8 bytes a key).
+DENSE_KEYS: Final = 1 << 21
 
 
 class Accumulator:
@@ -95,7 +199,7 @@ class Accumulator:
             return
         ids = self.group_ids
         mapping = np.array([ids.setdefault(_group_key(g), len(ids)) for g in part.groups], np.int64)
-        # Buckets are multiples of 16 in [-1088, 1024]: 134 of them.
+        # Buckets are multiples of 13 in [-1079, 1014]: 162 of them.
         key = (mapping[part.gid] * self.n_targets + part.target) * 256 + (part.bucket // _BUCKET + 128)
         self.keys.append(key)
         self.sums.append(part.sums)
@@ -114,12 +218,12 @@ class Accumulator:
         self.pending = len(start)
 
     def result(self) -> pd.DataFrame:
-        """The sums as a frame: the group columns, ``target``, ``bucket``, ``points``, ``a0``, ``a1``, ``a2``; sorted."""
+        """The sums as a frame: the group columns, ``target``, ``bucket``, ``points``, ``a0``, ``a1``; sorted."""
         if self.keys:
             self._compact()
             key, sums = self.keys[0], self.sums[0]
         else:
-            key, sums = np.zeros(0, np.int64), np.zeros((0, 4), np.int64)
+            key, sums = np.zeros(0, np.int64), np.zeros((0, len(_SUMS)), np.int64)
         groups = list(self.group_ids)
         gid = key // 256 // self.n_targets
         frame = pd.DataFrame({col: pd.Series([g[i] for g in groups], dtype=object).to_numpy()[gid] if groups else np.zeros(0, object)
@@ -153,8 +257,8 @@ def _group_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 def exact_numerators(sums: pd.DataFrame) -> np.ndarray:
     """Each row's exact weight sum as a Python integer over ``2**SHIFT`` (a numpy object array)."""
-    limbs = [sums[c].to_numpy(np.int64).astype(object) for c in ("a0", "a1", "a2")]
-    value = limbs[0] + (limbs[1] << _LIMB) + (limbs[2] << (2 * _LIMB))
+    limbs = [sums[c].to_numpy(np.int64).astype(object) for c in ("a0", "a1")]
+    value = limbs[0] + (limbs[1] << _LIMB)
     return np.left_shift(value, (sums["bucket"].to_numpy(np.int64) - 53 + SHIFT).astype(object))
 
 
