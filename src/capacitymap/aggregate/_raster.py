@@ -79,7 +79,7 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
 
     Cells far from every polygon hold ``far`` (default :data:`FAR`; the index stores its "outside" target there).
     """
-    dtype = np.int16 if max(n_targets, far) < (1 << 15) else np.int32
+    dtype = np.int16 if max(n_targets, far) < (1 << 15) - 1 else np.int32
     bounds = shapely.bounds(parts) if len(parts) else np.zeros((0, 4))
     ok = np.isfinite(bounds).all(axis=1)
     if not ok.any():
@@ -107,21 +107,22 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
         _mark_crossings(boundary, xa[a:a + _CHUNK], ya[a:a + _CHUNK], xb[a:a + _CHUNK], yb[a:a + _CHUNK], x0, y0, dx, dy, nx, ny)
 
     near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
-    cells = np.full(nx * ny, far, dtype)
-    cells[near] = NEAR
-    del near
-    label = np.full(nx * ny, np.iinfo(np.int32).max, np.int32)
+    # Paint the targets straight into the cells (unpainted cells keep the sentinel), then the rest.
+    sentinel = np.iinfo(dtype).max
+    cells = np.full(nx * ny, sentinel, dtype)
     # Parts are painted in chunks of whole parts (a part's crossings must be paired together).
     cuts = np.flatnonzero(np.diff(edge_part)) + 1
     at = np.searchsorted(cuts, np.arange(_CHUNK, len(xa), _CHUNK))
     cut_at = np.unique(np.r_[0, cuts[at[at < len(cuts)]], len(xa)]).tolist()
     for a, b in zip(cut_at[:-1], cut_at[1:]):
         if b > a:
-            _paint(label, xa[a:b], ya[a:b], xb[a:b], yb[a:b], edge_part[a:b], np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
-    painted = label != np.iinfo(np.int32).max
-    cells[painted] = label[painted]
-    del label, painted
-    cells[boundary] = BOUNDARY
+            _paint(cells, xa[a:b], ya[a:b], xb[a:b], yb[a:b], edge_part[a:b], np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
+    unpainted = cells == sentinel
+    np.copyto(cells, far, where=unpainted)
+    unpainted &= near
+    np.copyto(cells, NEAR, where=unpainted)
+    del near, unpainted
+    np.copyto(cells, BOUNDARY, where=boundary)
     return Raster(x0, y0, dx, dy, nx, ny, cells)
 
 
@@ -178,7 +179,7 @@ def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb
     keep = (length > 0) & (span_row >= 0) & (span_row < ny)
     first_in, length, span_row, span_target = first_in[keep], length[keep], span_row[keep], span_target[keep]
     cell = np.repeat(span_row * nx + first_in, length) + _ramp(length)
-    np.minimum.at(label, cell, np.repeat(span_target.astype(np.int32), length))
+    np.minimum.at(label, cell, np.repeat(span_target.astype(label.dtype), length))
 
 
 def _dilate(boundary: np.ndarray, y0: float, dy: float, dx: float, tolerance_km: float) -> np.ndarray:

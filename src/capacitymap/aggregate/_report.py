@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from capacitymap.aggregate._index import FATE_COUNTRY, FATE_NAN, FATE_OUTSIDE, FATE_REGION, RegionIndex
-from capacitymap.aggregate._sums import SHIFT, exact_numerators, int_sum_by, sum_by
+from capacitymap.aggregate._sums import exact_numerators, int_sum_by, sum_by
 
 __all__ = ["AggregateReport", "finish", "TABLE_COLUMNS", "UNIT_EXP_TO_EHS"]
 
@@ -86,18 +86,18 @@ class AggregateReport:
 def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_unit: str) -> tuple[pd.DataFrame, AggregateReport]:
     """Exact sums per (group, target, exponent bucket) -> the hashrate table and the report.
 
-    Every sum is a Python integer numerator over ``2**SHIFT`` (numpy object arrays, so the loops
+    Every sum is a Python integer numerator over a power of two (numpy object arrays, so the loops
     run in C); shares and EH/s are one correctly rounded division each, so they do not depend on
     how the points were split into batches or parts.
     """
-    den = (1 << SHIFT) * 10 ** UNIT_EXP_TO_EHS[weight_unit]
+    num, shift = exact_numerators(sums)
+    den = (1 << shift) * 10 ** UNIT_EXP_TO_EHS[weight_unit]
     grouped = by and len(sums)
     gid = sums.groupby(list(by), dropna=False, sort=True, observed=True).ngroup().to_numpy(np.int64) if grouped else np.zeros(len(sums), np.int64)
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     target = sums["target"].to_numpy(np.int64)
     fate = index.fate[target]
     nearest = index.nearest_targets[target]
-    num = exact_numerators(sums)
     pts = sums["points"].to_numpy(np.int64)
 
     # Per group and fate (0 = total): exact numerators and point counts.

@@ -6,7 +6,7 @@ changes), split exactly into ``u = a1 * 2**33 + a0`` with each limb < 2**33. Lim
 (group, target, bucket) with float64 ``bincount``s, exact up to 2**20 rows (a sum stays below
 2**53), then kept as int64. A batch's sums are a :class:`Partial`; partials add up exactly in any
 order and any split (:class:`Accumulator`), and :func:`exact_numerators` turns the totals into
-Python integers over ``2**SHIFT`` for one correctly rounded division at the end. That is why the
+Python integers over a power of two for one correctly rounded division at the end. That is why the
 engines, batch sizes and thread counts all give bit-identical results.
 
 The per-point work runs in a :class:`Workspace`: buffers reused from batch to batch, because a fresh
@@ -255,11 +255,17 @@ def _group_key(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else v for v in values)
 
 
-def exact_numerators(sums: pd.DataFrame) -> np.ndarray:
-    """Each row's exact weight sum as a Python integer over ``2**SHIFT`` (a numpy object array)."""
+def exact_numerators(sums: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Each row's exact weight sum as a Python integer over ``2**shift`` (a numpy object array), and ``shift``.
+
+    ``shift`` is as small as the rows allow (at most :data:`SHIFT`): the integers stay a few
+    hundred bits long, so the divisions that follow are quick; the values do not depend on it.
+    """
+    bucket = sums["bucket"].to_numpy(np.int64)
+    low = min(int(bucket.min()), 53) if len(bucket) else 53
     limbs = [sums[c].to_numpy(np.int64).astype(object) for c in ("a0", "a1")]
     value = limbs[0] + (limbs[1] << _LIMB)
-    return np.left_shift(value, (sums["bucket"].to_numpy(np.int64) - 53 + SHIFT).astype(object))
+    return np.left_shift(value, (bucket - low).astype(object)), 53 - low
 
 
 def sum_by(codes: np.ndarray, values: np.ndarray, n: int, *, zero: Any = 0) -> np.ndarray:
