@@ -30,8 +30,9 @@ WEIGHT_UNITS: Final[tuple[str, ...]] = get_args(WeightUnit)
 _READ_AHEAD: Final = 2
 #: Up to this many combinations of group values, the combination is the group number.
 _DENSE_GROUPS: Final = 1 << 12
-#: Points placed and split at once: their temporaries (a few arrays of 512 KiB) stay in the CPU cache.
-_CHUNK: Final = 1 << 16
+#: Points placed and split at once (measured: 2**19 beat 2**16..2**20 on 1M-point batches: fewer
+#: calls, and the temporaries of 4 MiB mostly stay in the CPU's caches).
+_CHUNK: Final = 1 << 19
 
 
 def check_options(weight: str, by: Sequence[str], weight_unit: str) -> tuple[str, ...]:
@@ -303,7 +304,7 @@ def batch_partial(batch: PointBatch | pd.DataFrame, index: RegionIndex, weight: 
 
 def _slice_partial(index: RegionIndex, lat: np.ndarray, lon: np.ndarray, w: np.ndarray, gid: np.ndarray,
                    groups: list[tuple[Any, ...]], ranges: tuple[float, ...], ws: Workspace) -> Partial:
-    """Place and sum up to 2**20 points, in chunks small enough that their temporaries stay in the CPU cache."""
+    """Place and sum up to 2**20 points, in chunks, in this thread's reused buffers."""
     n, n_targets = len(w), index.n_targets
     if n == 0:
         return partial(gid, groups, np.zeros(0, np.int64), w, n_targets)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
@@ -259,10 +260,15 @@ class _Placer:
 
     def __init__(self, parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float, max_cells: int):
         self.n_targets = n_targets
-        # Far cells hold the "outside" target (2T) itself, so the lookup needs no remapping.
-        self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
-        self.locator = _PolygonLocator(parts, part_target)
-        self.nearest = NearestIndex(parts, part_target, tolerance_km)
+        shapely.bounds(parts)  # every envelope computed before two threads read the parts
+        # The boundary pieces of the nearest rule are cut in a second thread while the raster is
+        # built (both mostly run in numpy and GEOS, without the GIL).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            nearest = pool.submit(NearestIndex, parts, part_target, tolerance_km)
+            # Far cells hold the "outside" target (2T) itself, so the lookup needs no remapping.
+            self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
+            self.locator = _PolygonLocator(parts, part_target)
+            self.nearest = nearest.result()
         self.memo = _Memo()
         self.exact_lock = threading.Lock()
 

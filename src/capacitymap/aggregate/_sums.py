@@ -93,27 +93,28 @@ def bucket_range(w_lo: float, w_hi: float, weight: np.ndarray) -> tuple[int, int
 
 def split(weight: np.ndarray, gid: np.ndarray, target: np.ndarray, n_targets: int, bmin: int, bmax: int,
           ws: Workspace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per point: the key ``(gid * n_targets + target) * nb + bucket - bmin`` and the limbs a0, a1 (views into ``ws``)."""
+    """Per point: the key ``(gid * n_targets + target) * nb + bucket - bmin`` and the limbs a0, a1 (views into ``ws``).
+
+    ``target`` is overwritten; the buffers ``f``, ``ix``, ``iy`` of the lookup are reused.
+    """
     n = len(weight)
     nb = bmax - bmin + 1
-    a0, bucket = ws.get("a0", n, np.float64), ws.get("bucket", n, np.int32)
+    a0, bucket = ws.get("a0", n, np.float64), ws.get("ix", n, np.int32)
     np.frexp(weight, out=(a0, bucket))
     np.floor_divide(bucket, _BUCKET, out=bucket)
     np.clip(bucket, bmin, bmax, out=bucket)  # only a zero weight is outside (see bucket_range)
-    shift = ws.get("shift", n, np.int32)
+    shift = ws.get("iy", n, np.int32)
     np.multiply(bucket, -_BUCKET, out=shift)
     shift += 53
     np.ldexp(weight, shift, out=a0)  # u = w * 2**(53 - b): an integer < 2**66
     a1 = ws.get("a1", n, np.float64)
     np.multiply(a0, 2.0 ** -_LIMB, out=a1)
     np.floor(a1, out=a1)
-    tmp = ws.get("tmp", n, np.float64)
-    np.multiply(a1, 2.0 ** _LIMB, out=tmp)
-    a0 -= tmp  # u - a1 * 2**33
-    key, k2 = ws.get("key", n, np.int64), ws.get("key2", n, np.int64)
+    a0 -= np.multiply(a1, 2.0 ** _LIMB, out=ws.get("f", n, np.float64))  # u - a1 * 2**33
+    key = ws.get("key", n, np.int64)
     np.multiply(gid, n_targets * nb, out=key)
-    np.multiply(target, nb, out=k2)
-    key += k2
+    target *= nb
+    key += target
     if nb > 1:
         bucket -= bmin
         key += bucket
