@@ -145,6 +145,7 @@ def run_one(engine: str, path: str, level: str) -> dict:
 
     admin1, admin0, _ = load_layers()
     peak, stop = _peak_sampler()
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     cpu0 = _cpu_seconds()
     note = ""
@@ -198,12 +199,72 @@ def run_one(engine: str, path: str, level: str) -> dict:
         table, report = aggregate(source, admin1, admin0, level=level, engine=engine, quiet=True)
         rows, points = len(table), report.points
         note = f"{report.points_of('nearest'):,} placed by the nearest rule, {report.unplaced_points:,} unplaced"
+        saved = Path(path).with_suffix(f".{engine}.parquet")
+        if not saved.exists():  # the first run's table, for the check against the reference sums
+            table.to_parquet(saved)
     seconds = time.perf_counter() - t0
     cpu = _cpu_seconds() - cpu0
     stop.set()
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"engine": engine, "points": points, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "note": note,
-            "peak_rss_bytes": max(peak[0], self_peak)}
+            "peak_rss_bytes": max(peak[0], self_peak), "load": max(load, os.getloadavg()[0])}
+
+
+def check_sums(path: str, level: str, table_path: str) -> dict:
+    """In a fresh process: the reference for our table, computed another way, compared row by row.
+
+    Placement: the same rule with the raster switched off (every point takes the exact
+    point-in-polygon / nearest-region path, once per distinct coordinate). Sums: each weight's
+    53-bit integer mantissa in two 27-bit halves, summed in int64 per (group, target, binary
+    exponent) by a pandas groupby, then as exact fractions; each row's EH/s and share must be the
+    correctly rounded value of the exact fraction, and its point count equal.
+    """
+    from fractions import Fraction
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from capacitymap.aggregate import build_region_index
+    from capacitymap.aggregate._index import _Memo
+    from capacitymap.aggregate._raster import BOUNDARY, Raster
+
+    admin1, admin0, _ = load_layers()
+    index = build_region_index(admin1, admin0, level=level).copy_for_thread()
+    index.placer.raster = Raster(0.0, 0.0, 1e-9, 1e-9, 1, 1, np.full(1, BOUNDARY, np.int16))
+    index.placer.memo = _Memo(capacity=1 << 22)
+    pf = pq.ParquetFile(path)
+    parts = []
+    for i in range(pf.num_row_groups):
+        t = pf.read_row_group(i, columns=["latitude", "longitude", "hashrate_th", "month", "pool"]).to_pandas()
+        target = index.locate(t["latitude"].to_numpy(), t["longitude"].to_numpy())
+        mant, exp = np.frexp(t["hashrate_th"].to_numpy())
+        m = np.ldexp(mant, 53).astype(np.int64)  # w = m * 2**(exp - 53), m < 2**53
+        parts.append(pd.DataFrame({"month": t["month"].astype(str), "pool": t["pool"].astype(str), "target": target,
+                                   "exp": exp, "hi": m >> 27, "lo": m & ((1 << 27) - 1), "n": 1})
+                     .groupby(["month", "pool", "target", "exp"], sort=False).sum().reset_index())
+    sums = pd.concat(parts).groupby(["month", "pool", "target", "exp"], sort=False).sum().reset_index()
+    labels = index.labels
+    row = index.label_of[sums["target"].to_numpy()]
+    exact: dict[tuple, list] = {}
+    for month, pool, r, e, hi, lo, n in zip(sums["month"], sums["pool"], row, sums["exp"], sums["hi"], sums["lo"], sums["n"]):
+        key = (month, pool, labels["country"].iloc[r], None if pd.isna(labels["region"].iloc[r]) else labels["region"].iloc[r])
+        cell = exact.setdefault(key, [Fraction(0), 0])
+        cell[0] += Fraction((int(hi) << 27) + int(lo)) * Fraction(2) ** (int(e) - 53)
+        cell[1] += int(n)
+    totals: dict[tuple, Fraction] = {}
+    for (month, pool, _, _), (value, _) in exact.items():
+        totals[(month, pool)] = totals.get((month, pool), Fraction(0)) + value
+    ours = pd.read_parquet(table_path)
+    bad = []
+    for month, pool, country, region, share, ehs, pts in zip(ours["month"], ours["pool"], ours["country"], ours["region"],
+                                                            ours["share"], ours["hashrate_ehs"], ours["points"]):
+        key = (month, pool, country, None if pd.isna(region) else region)
+        value, count = exact.pop(key, (None, None))
+        total = totals.get((month, pool))
+        if value is None or count != pts or ehs != float(value / 10**6) or (total and share != float(value / total)):
+            bad.append(key)
+    bad += list(exact)  # rows the reference has and ours lacks
+    return {"rows": len(ours), "mismatches": len(bad), "first": [str(b) for b in bad[:3]]}
 
 
 def _cpu_seconds() -> float:
@@ -215,10 +276,13 @@ def _cpu_seconds() -> float:
 
 
 def spawn(engine: str, path: Path, level: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--_run", engine, str(path), level],
-                         capture_output=True, text=True, check=False)
+    return {"engine": engine, **_spawn_json(["--_run", engine, str(path), level])}
+
+
+def _spawn_json(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if out.returncode != 0:
-        return {"engine": engine, "error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr.strip() else f"exit {out.returncode}"}
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -230,10 +294,12 @@ def report(runs: list[dict], baseline: dict | None) -> str:
     result = runs[0]
     rate = result["points"] / best
     peak = max(r["peak_rss_bytes"] for r in runs)
+    loads = "/".join(f"{r.get('load', 0.0):.1f}" for r in runs)
     line = (f"  {result['engine']:<7} {result['points']:>12,} points  best {best:7.2f} s  {rate / 1e6:6.2f} M points/s"
             + (f"  (median of {len(runs)}: {median:7.2f} s, {result['points'] / median / 1e6:6.2f} M points/s)" if len(runs) > 1 else "")
             + (f"  CPU {min(r['cpu_seconds'] for r in runs):7.2f} s" if "cpu_seconds" in result else "")
-            + f"  peak RSS {peak / 2**30:5.2f} GiB  {result['rows']:,} rows")
+            + f"  peak RSS {peak / 2**30:5.2f} GiB  {result['rows']:,} rows"
+            + (f"  load average {loads}" if "load" in result else ""))
     if baseline is not None and "error" not in baseline and result is not baseline:
         line += f"  {baseline['seconds'] / best:6.1f}x {baseline['engine']}"
     if result.get("note"):
@@ -252,11 +318,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--duckdb-max", type=float, default=1e6, help="largest size for DuckDB spatial (default 1e6)")
     ap.add_argument("--level", default="admin1", choices=["admin1", "country"])
     ap.add_argument("--workdir", default=None, help="where to write the Parquet files (default: a temp dir)")
+    ap.add_argument("--check-max", type=float, default=5e7, help="largest size whose table is checked against the reference sums (default 5e7)")
     ap.add_argument("--_run", nargs=3, help=argparse.SUPPRESS)
+    ap.add_argument("--_check", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args._run:
         engine, path, level = args._run
         print(json.dumps(run_one(engine, path, level)))
+        return
+    if args._check:
+        print(json.dumps(check_sums(*args._check)))
         return
 
     admin1, admin0, what = load_layers()
@@ -266,25 +337,44 @@ def main(argv: list[str] | None = None) -> None:
     print(f"regions: {what}: {len(admin1):,} admin-1, {len(admin0):,} admin-0; level {args.level}; "
           f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"{'every point its own coordinate' if not args.locations else f'{int(args.locations):,} distinct coordinates'}", flush=True)
+    rates: dict[str, float] = {}  # the last measured points/s of each engine, for extrapolating
+    failed = False
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         for n in [int(v) for v in args.points]:
             path = Path(tmp) / f"points_{n}.parquet"
             write_points(path, n, bounds, locations=int(args.locations))
             print(f"{n:,} points ({path.stat().st_size / 2**20:.0f} MiB Parquet):", flush=True)
             baseline = None
-            skipped = []
             for engine in sorted(engines, key=lambda e: e in ("incore", "dask")):  # baselines first
                 if n > limits.get(engine, float("inf")):
-                    skipped.append(engine)
+                    if engine in rates:
+                        guess = {"engine": engine, "points": n, "seconds": n / rates[engine], "extrapolated": True}
+                        print(f"  {engine:<7} {n:>12,} points  ~{guess['seconds']:7.1f} s    {rates[engine] / 1e6:6.2f} M points/s  "
+                              f"EXTRAPOLATED from its run at a smaller size (not run at this size: --{engine}-max)", flush=True)
+                        if engine in ("strtree", "sjoin") and (baseline is None or engine == "sjoin"):
+                            baseline = guess
+                    else:
+                        print(f"  {engine:<7} not run at this size (--{engine}-max)", flush=True)
                     continue
                 runs = [spawn(engine, path, args.level) for _ in range(args.repeat if engine in ("incore", "dask") else 1)]
+                if "error" not in runs[0]:
+                    rates[engine] = runs[0]["points"] / min(r["seconds"] for r in runs)
                 if engine in ("strtree", "sjoin") and "error" not in runs[0] and (baseline is None or engine == "sjoin"):
                     baseline = runs[0]
                 print(report(runs, baseline), flush=True)
-            if skipped:
-                print(f"  (not run at this size: {', '.join(skipped)}; see --sjoin-max/--strtree-max/--duckdb-max)", flush=True)
-            path.unlink()
-
+                table = path.with_suffix(f".{engine}.parquet")
+                if engine in ("incore", "dask") and table.exists() and n <= args.check_max:
+                    check = _spawn_json(["--_check", str(path), args.level, str(table)])
+                    if "error" in check or check["mismatches"]:
+                        failed = True
+                    print("  " + (f"sums: NOT CHECKED ({check['error']})" if "error" in check else
+                                  f"sums: {check['rows']:,} rows equal to the reference (exact fractions, raster off)" if not check["mismatches"] else
+                                  f"sums: {check['mismatches']:,} of {check['rows']:,} rows DIFFER from the reference, e.g. {check['first']}"),
+                          flush=True)
+            for extra in Path(tmp).glob("*.parquet"):
+                extra.unlink()
+    if failed:
+        sys.exit("the sums differ from the reference (or could not be checked): see above")
 
 if __name__ == "__main__":
     main()

@@ -23,7 +23,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["SHIFT", "MAX_PARTIAL_ROWS", "DENSE_KEYS", "Partial", "partial", "DenseSums", "bucket_range", "split", "Accumulator", "Workspace", "exact_numerators", "sum_by", "int_sum_by"]
+__all__ = ["SHIFT", "MAX_PARTIAL_ROWS", "DENSE_KEYS", "Partial", "partial", "DenseSums", "bucket_range", "split", "Accumulator",
+           "Workspace", "exact_numerators", "sum_by", "int_sum_by"]
 
 _BUCKET: Final = 13  # exponents per bucket
 _LIMB: Final = 33
@@ -33,7 +34,7 @@ SHIFT: Final = 1079 + 53
 MAX_PARTIAL_ROWS: Final = 1 << 20
 _SUMS: Final = ("points", "a0", "a1")
 #: Compact an accumulator's pending rows beyond this many.
-_COMPACT_ROWS: Final = 1 << 21
+_COMPACT_ROWS: Final = 1 << 18
 
 
 class Workspace:

@@ -76,10 +76,12 @@ class PointBatch:
 
     @property
     def rows(self) -> int:
+        """Number of records in the batch."""
         return len(next(iter(self.columns.values()))) if self.columns else 0
 
     @cached_property
     def frame(self) -> pd.DataFrame:
+        """The columns as a DataFrame (built on first use; the engines read ``columns``)."""
         return pd.DataFrame(dict(self.columns), copy=False)
 
 
