@@ -149,6 +149,7 @@ def run_one(engine: str, path: str, level: str) -> dict:
     t0 = time.perf_counter()
     cpu0 = _cpu_seconds()
     note = ""
+    table = None
     if engine == "sjoin":
         import geopandas as gpd
 
@@ -199,12 +200,13 @@ def run_one(engine: str, path: str, level: str) -> dict:
         table, report = aggregate(source, admin1, admin0, level=level, engine=engine, quiet=True)
         rows, points = len(table), report.points
         note = f"{report.points_of('nearest'):,} placed by the nearest rule, {report.unplaced_points:,} unplaced"
-        saved = Path(path).with_suffix(f".{engine}.parquet")
-        if not saved.exists():  # the first run's table, for the check against the reference sums
-            table.to_parquet(saved)
     seconds = time.perf_counter() - t0
     cpu = _cpu_seconds() - cpu0
     stop.set()
+    if engine in ("incore", "dask"):
+        saved = Path(path).with_suffix(f".{engine}.parquet")
+        if not saved.exists():  # the first run's table, for the check against the reference sums (not timed)
+            table.to_parquet(saved)
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"engine": engine, "points": points, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "note": note,
             "peak_rss_bytes": max(peak[0], self_peak), "load": max(load, os.getloadavg()[0])}

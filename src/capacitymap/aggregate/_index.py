@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -495,7 +496,9 @@ def _labelled(level: str, tolerance_km: float, countries: np.ndarray, regions: n
         fate[t] = fate[n + t] = FATE_REGION if (level == "admin1" and t < n_regions) else FATE_COUNTRY
     label_of[2 * n] = label_of[2 * n + 1] = rows.setdefault((UNPLACED_COUNTRY, None), len(rows))
     fate[2 * n], fate[2 * n + 1] = FATE_OUTSIDE, FATE_NAN
-    labels = pd.DataFrame(list(rows), columns=["country", "region"]).astype({"country": "string", "region": "string"})
+    keys = list(rows)
+    labels = pd.DataFrame({"country": pd.array([k[0] for k in keys], dtype="string"),
+                           "region": pd.array([k[1] for k in keys], dtype="string")})
     return RegionIndex(level, tolerance_km, countries, regions, n_regions, labels, label_of, fate, placer)
 
 
@@ -556,5 +559,12 @@ def _checked_layer(layer: Any, columns: tuple[str, ...], what: str) -> Any:
 
 
 def _country_codes(codes: pd.Series) -> np.ndarray:
-    text = codes.astype("string").fillna("").str.strip().str.upper()
-    return text.where(text.str.fullmatch(r"[A-Z]{2}").fillna(False), OTHER_COUNTRY).astype(str).to_numpy()
+    """Two-letter codes, upper-cased; anything else (missing, ``-99``) is ``ZZ`` (plain Python: a few hundred values)."""
+    out = []
+    for value in codes.tolist():
+        text = "" if value is None or value is pd.NA or (isinstance(value, float) and value != value) else str(value).strip().upper()
+        out.append(text if _TWO_LETTERS.fullmatch(text) else OTHER_COUNTRY)
+    return np.array(out, dtype=str)
+
+
+_TWO_LETTERS: Final = re.compile(r"[A-Z]{2}")

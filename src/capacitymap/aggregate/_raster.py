@@ -37,7 +37,7 @@ _HAIR: Final = 1e-6
 #: Edges handled at once while building (bounds the temporary arrays).
 _CHUNK: Final = 1 << 17
 #: The most cells a raster has (int16 or int32 each).
-DEFAULT_MAX_CELLS: Final = 1 << 23
+DEFAULT_MAX_CELLS: Final = 1 << 22
 
 
 @dataclass(frozen=True)
