@@ -219,7 +219,7 @@ class _Memo:
             x, y, target, km = x[keep], y[keep], target[keep], km[keep]
             size = self.size + len(x)
             slots = len(tx)
-            while 2 * size > slots:
+            while 4 * size > slots:  # load at most 1/4: short probes
                 slots *= 2
             table = self._empty(slots)
             old = np.flatnonzero(~np.isnan(tx))
