@@ -118,6 +118,7 @@ def nearest_regions(index: NearestIndex, lon: np.ndarray, lat: np.ndarray, *, se
     q, piece = index.tree.query(shapely.box(qx - qlon, qy - dlat, qx + qlon, qy + dlat))
     if len(q) == 0:
         return target, km
+    q, piece = _near_pieces(index.pieces, q, piece, qx, qy, qband, radius)
     coords, which = shapely.get_coordinates(index.pieces[piece], return_index=True)
     same = np.flatnonzero(which[1:] == which[:-1])
     ax, ay = coords[same, 0], coords[same, 1]
@@ -192,6 +193,32 @@ def _search_frames(x: np.ndarray, y: np.ndarray, radius: float):  # noqa: ANN202
 def _search_boxes(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
     _, qx, qy, qlon, dlat, _ = _search_frames(x, y, radius)
     return shapely.box(qx - qlon, qy - dlat, qx + qlon, qy + dlat)
+
+
+def _near_pieces(pieces, q, piece, qx, qy, qband, radius):  # noqa: ANN001, ANN202 - arrays
+    """The (box, piece) pairs whose piece may hold the box point's nearest spot within ``radius``.
+
+    A lower bound on a piece's distance: to its bounding box, in the plane with the search box's smallest km
+    per degree. An upper bound per point: the true distance to the nearest vertex (in that plane) of its piece
+    with the lowest bound. Pieces whose lower bound exceeds it (or the radius) cannot hold the nearest spot.
+    """
+    bounds = shapely.bounds(pieces[piece])
+    kx = _KM_PER_DEG_LON_MIN * np.cos(np.radians(qband[q]))
+    px, py = qx[q], qy[q]
+    gx = np.maximum(np.maximum(bounds[:, 0] - px, px - bounds[:, 2]), 0.0) * kx
+    gy = np.maximum(np.maximum(bounds[:, 1] - py, py - bounds[:, 3]), 0.0) * _KM_PER_DEG_LAT_MIN
+    lower = np.hypot(gx, gy)
+    order = np.lexsort((lower, q))
+    best = order[np.r_[True, q[order][1:] != q[order][:-1]]]
+    xy, which = shapely.get_coordinates(pieces[piece[best]], return_index=True)
+    bq = q[best][which]
+    planar = np.hypot((xy[:, 0] - qx[bq]) * kx[best][which], (xy[:, 1] - qy[bq]) * _KM_PER_DEG_LAT_MIN)
+    order = np.lexsort((planar, which))
+    nearest_vertex = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+    upper = np.full(len(qx), np.inf)
+    upper[bq[nearest_vertex]] = _geodesic_km(qx[bq[nearest_vertex]], qy[bq[nearest_vertex]], xy[nearest_vertex, 0], xy[nearest_vertex, 1])
+    keep = lower <= np.minimum(upper[q], radius) + _TIE_KM
+    return q[keep], piece[keep]
 
 
 def _clip(ax, ay, dx, dy, x0, x1, y0, y1):  # noqa: ANN001, ANN202 - arrays
