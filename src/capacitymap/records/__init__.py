@@ -1,4 +1,8 @@
-"""Everything that touches files: readers for each record kind, boundary layers, atomic writers."""
+"""Record validation: each kind of record file read, its columns mapped, every row parsed, resolved and checked.
+
+Above ``io`` (which only reads and writes files) and ``regions`` (which resolves the names rows give);
+``read_records`` and the readers for each kind compose them. Every problem is located (file, line, column).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,11 @@ from typing import Literal
 import pandas as pd
 
 from capacitymap.errors import DataError, Problem, SchemaError
-from capacitymap.io.boundaries import read_admin0, read_admin0_web, read_admin1, read_admin1_web, read_boundaries
-from capacitymap.io.columns import FACILITY_ALIASES, map_columns
-from capacitymap.io.facilities import duplicates_across_files, parse_facilities
-from capacitymap.io.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
-from capacitymap.io.rows import Records
-from capacitymap.io.tables import Limits, Table, read_header, read_table
-from capacitymap.io.write import check_output, frame_to_csv, open_atomic, write_bytes_atomic, write_text_atomic
+from capacitymap.io.tables import Table, read_header, read_table
+from capacitymap.records.columns import FACILITY_ALIASES, map_columns
+from capacitymap.records.facilities import duplicates_across_files, parse_facilities
+from capacitymap.records.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
+from capacitymap.records.rows import Records
 from capacitymap.regions import Gazetteer, default_gazetteer
 
 __all__ = [
@@ -25,22 +27,11 @@ __all__ = [
     "Records",
     "detect_kind",
     "kinds_of",
-    "Limits",
     "read_facilities",
     "read_hashrate",
     "read_network_hashrate",
     "read_records",
     "each_file_once",
-    "read_admin0",
-    "read_admin1",
-    "read_admin0_web",
-    "read_admin1_web",
-    "read_boundaries",
-    "write_bytes_atomic",
-    "write_text_atomic",
-    "open_atomic",
-    "check_output",
-    "frame_to_csv",
 ]
 
 Kind = Literal["facilities", "hashrate"]

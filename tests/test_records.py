@@ -9,10 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from capacitymap import io
-from capacitymap.errors import DataError, SchemaError
-from capacitymap.io import cells
-from capacitymap.io.tables import read_table
+from capacitymap.errors import DataError
+from capacitymap.records import cells, read_facilities, read_hashrate, read_network_hashrate, read_records
 from capacitymap.regions import default_gazetteer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -101,7 +99,7 @@ def test_statuses_and_synonyms() -> None:
 
 @pytest.mark.integration
 def test_english_facilities_with_aliases_and_units() -> None:
-    frame = io.read_facilities(FIXTURES / "messy" / "facilities_english.csv", today=TODAY).frame
+    frame = read_facilities(FIXTURES / "messy" / "facilities_english.csv", today=TODAY).frame
     assert frame["region_code"].tolist() == ["US-TX", "US-TX", "CA-QC", "CA-AB"]
     assert frame["country"].tolist() == ["US", "US", "CA", "CA"]
     assert frame["capacity_mw"].tolist() == [700.0, 1000.0, 96.0, 18.7]
@@ -113,14 +111,14 @@ def test_english_facilities_with_aliases_and_units() -> None:
 
 @pytest.mark.integration
 def test_chinese_names_iso_and_old_codes() -> None:
-    frame = io.read_facilities(FIXTURES / "messy" / "facilities_chinese.csv", today=TODAY).frame
+    frame = read_facilities(FIXTURES / "messy" / "facilities_chinese.csv", today=TODAY).frame
     assert frame["region_code"].tolist() == ["CN-XJ", "CN-NM", "CN-SC", "CN-NM", "CN-XJ", "CN-NM"]
     assert frame["operator"].iloc[0] == "某矿场"
 
 
 @pytest.mark.integration
 def test_semicolon_csv_with_bom_and_decimal_comma() -> None:
-    frame = io.read_facilities(FIXTURES / "messy" / "semicolon_bom.csv", today=TODAY).frame
+    frame = read_facilities(FIXTURES / "messy" / "semicolon_bom.csv", today=TODAY).frame
     assert frame.columns[0] == "facility_id"  # the BOM did not stick to the first header
     assert frame.loc[0, "operator"] == "HIVE"
     assert frame.loc[0, "capacity_mw"] == 30.5
@@ -139,7 +137,7 @@ def test_xlsx_facilities(tmp_path: Path) -> None:
     ws.append(["Bitfarms", "Sherbrooke", "QC", 96.5, "operational", "2021-10"])
     path = tmp_path / "facilities.xlsx"
     wb.save(path)
-    frame = io.read_facilities(path, today=TODAY).frame
+    frame = read_facilities(path, today=TODAY).frame
     assert frame["region_code"].tolist() == ["US-TX", "CA-QC"]
     assert frame["capacity_mw"].tolist() == [700.0, 96.5]
     assert frame["line"].tolist() == [2, 4]  # the sheet's own row numbers
@@ -154,34 +152,34 @@ def test_parquet_and_geojson_points(tmp_path: Path) -> None:
     frame = pd.DataFrame({"operator": ["Riot"], "site": ["Rockdale"], "lat": [30.65], "lon": [-97.0],
                           "capacity_mw": [700.0], "status": ["operational"]})
     frame.to_parquet(tmp_path / "f.parquet")
-    got = io.read_facilities(tmp_path / "f.parquet", today=TODAY).frame
+    got = read_facilities(tmp_path / "f.parquet", today=TODAY).frame
     assert got.loc[0, "latitude"] == 30.65 and got.loc[0, "capacity_mw"] == 700.0
     gdf = gpd.GeoDataFrame(frame.drop(columns=["lat", "lon"]), geometry=[Point(-97.0, 30.65)], crs=4326)
     gdf.to_file(tmp_path / "f.geojson", driver="GeoJSON")
-    got = io.read_facilities(tmp_path / "f.geojson", today=TODAY).frame
+    got = read_facilities(tmp_path / "f.geojson", today=TODAY).frame
     assert (got.loc[0, "longitude"], got.loc[0, "latitude"]) == (-97.0, 30.65)
 
 
 @pytest.mark.integration
 def test_ccaf_exports_read_as_they_are() -> None:
-    countries = io.read_hashrate(FIXTURES / "messy" / "ccaf_mining_countries.csv", today=TODAY).frame
+    countries = read_hashrate(FIXTURES / "messy" / "ccaf_mining_countries.csv", today=TODAY).frame
     assert countries["country"].tolist() == ["CN", "RU", "US", "IR", "DE", "ZZ"]
     assert countries.loc[0, "share"] == pytest.approx(0.6508)
     assert set(countries["share_of"]) == {"global"} and set(countries["pool"]) == {"CCAF"}
     # CCAF's "0" absolute hashrate means unknown, not zero.
     assert math.isnan(countries.loc[0, "hashrate_ehs"]) and countries.loc[2, "hashrate_ehs"] == 8.5
-    provinces = io.read_hashrate(FIXTURES / "messy" / "ccaf_china_provinces.csv", today=TODAY).frame
+    provinces = read_hashrate(FIXTURES / "messy" / "ccaf_china_provinces.csv", today=TODAY).frame
     assert provinces["region"].tolist() == ["CN-XJ", "CN-SC", "CN-NM", "CN-YN"]
     assert set(provinces["share_of"]) == {"country"}
-    states = io.read_hashrate(FIXTURES / "messy" / "ccaf_us_states.csv", today=TODAY).frame
+    states = read_hashrate(FIXTURES / "messy" / "ccaf_us_states.csv", today=TODAY).frame
     assert states["region"].tolist() == ["US-GA", "US-TX", "US-KY"]
-    old = io.read_hashrate(FIXTURES / "messy" / "ccaf_countries_old.csv", today=TODAY).frame
+    old = read_hashrate(FIXTURES / "messy" / "ccaf_countries_old.csv", today=TODAY).frame
     assert old["share"].tolist() == pytest.approx([0.7553, 0.0593])
 
 
 @pytest.mark.integration
 def test_generic_pool_file_and_partial_notes() -> None:
-    records = io.read_hashrate(FIXTURES / "messy" / "pool_shares.csv", today=TODAY)
+    records = read_hashrate(FIXTURES / "messy" / "pool_shares.csv", today=TODAY)
     frame = records.frame
     assert frame["region"].fillna("").tolist() == ["CN-XJ", "CN-SC", "", ""]
     assert frame["hashrate_ehs"].tolist()[:3] == pytest.approx([12.0, 6.0, 3.0])
@@ -190,7 +188,7 @@ def test_generic_pool_file_and_partial_notes() -> None:
 
 @pytest.mark.integration
 def test_kind_is_detected_from_columns() -> None:
-    parsed = io.read_records([FIXTURES / "messy" / "facilities_english.csv", FIXTURES / "messy" / "ccaf_us_states.csv"], today=TODAY)
+    parsed = read_records([FIXTURES / "messy" / "facilities_english.csv", FIXTURES / "messy" / "ccaf_us_states.csv"], today=TODAY)
     assert set(parsed) == {"facilities", "hashrate"}
 
 
@@ -224,7 +222,7 @@ BROKEN = [
 def test_broken_file_gets_the_right_error_at_the_right_line(name: str, line: int | None, column: str | None, message: str) -> None:
     path = FIXTURES / "broken" / name
     with pytest.raises(DataError) as err:
-        io.read_records(path, today=TODAY)
+        read_records(path, today=TODAY)
     hits = [p for p in err.value.problems if p.line == line and p.column == column]
     assert hits, f"no problem at line {line} column {column}: {[str(p) for p in err.value.problems]}"
     assert any(__import__("re").search(message, p.message) for p in hits), [p.message for p in hits]
@@ -234,7 +232,7 @@ def test_broken_file_gets_the_right_error_at_the_right_line(name: str, line: int
 @pytest.mark.integration
 def test_every_problem_is_reported_not_only_the_first() -> None:
     with pytest.raises(DataError) as err:
-        io.read_records([FIXTURES / "broken" / "bad_capacity.csv", FIXTURES / "broken" / "bad_dates.csv"], today=TODAY)
+        read_records([FIXTURES / "broken" / "bad_capacity.csv", FIXTURES / "broken" / "bad_dates.csv"], today=TODAY)
     assert {(Path(p.file).name, p.line) for p in err.value.problems} == {
         ("bad_capacity.csv", 3), ("bad_capacity.csv", 4), ("bad_dates.csv", 2), ("bad_dates.csv", 3)
     }
@@ -242,48 +240,27 @@ def test_every_problem_is_reported_not_only_the_first() -> None:
 
 @pytest.mark.integration
 def test_skip_invalid_sets_rows_aside_with_reasons() -> None:
-    records = io.read_facilities(FIXTURES / "broken" / "bad_capacity.csv", skip_invalid=True, today=TODAY)
+    records = read_facilities(FIXTURES / "broken" / "bad_capacity.csv", skip_invalid=True, today=TODAY)
     assert len(records.frame) == 1 and records.rows_read == 3
     assert records.rejected["line"].tolist() == [3, 4]
     assert "got 'abc'" in records.rejected["reason"].iloc[0]
-
-
-def test_missing_file_and_directory(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="file not found"):
-        read_table(tmp_path / "nope.csv")
-    with pytest.raises(DataError, match="expected a file, got a directory"):
-        read_table(tmp_path)
-
-
-def test_ragged_row_is_located(tmp_path: Path) -> None:
-    path = tmp_path / "ragged.csv"
-    path.write_text("a,b,c\n1,2,3\n1,2\n", encoding="utf-8")
-    with pytest.raises(DataError, match=r"ragged.csv:3: expected 3 cells like the header, got 2"):
-        read_table(path)
-
-
-def test_duplicate_header_is_an_error(tmp_path: Path) -> None:
-    path = tmp_path / "dup.csv"
-    path.write_text("operator,operator,capacity_mw\na,b,1\n", encoding="utf-8")
-    with pytest.raises(SchemaError, match="the column name is used twice"):
-        read_table(path)
 
 
 def test_two_columns_for_one_meaning(tmp_path: Path, gazetteer) -> None:  # noqa: ANN001
     path = tmp_path / "two.csv"
     path.write_text("operator,company,site,capacity_mw,status,region\na,b,c,1,operational,TX\n", encoding="utf-8")
     with pytest.raises(DataError, match="expected one column for 'operator', got 'operator' and 'company'"):
-        io.read_facilities(path, gazetteer=gazetteer, today=TODAY)
+        read_facilities(path, gazetteer=gazetteer, today=TODAY)
 
 
 def test_network_hashrate_series(tmp_path: Path) -> None:
     path = tmp_path / "network.csv"
     path.write_text("month,hashrate_ehs\n2020-05,100\n2020-04,110.5\n", encoding="utf-8")
-    frame = io.read_network_hashrate(path, today=TODAY)
+    frame = read_network_hashrate(path, today=TODAY)
     assert frame["month"].tolist() == ["2020-04", "2020-05"] and frame["hashrate_ehs"].tolist() == [110.5, 100.0]
     path.write_text("month,hashrate_ehs\n2020-05,100\n2020-05,101\n", encoding="utf-8")
     with pytest.raises(DataError, match="expected one row per month, got 2020-05 again"):
-        io.read_network_hashrate(path, today=TODAY)
+        read_network_hashrate(path, today=TODAY)
 
 
 def test_default_gazetteer_is_built_once() -> None:
