@@ -10,6 +10,7 @@ the same floors.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,18 @@ def test_the_check_finds_an_upward_import_wherever_it_is(where: str, source: str
         assert messages == []
     else:
         assert len(messages) == 1 and reported in messages[0], messages
+
+
+def test_the_design_document_draws_the_same_floors() -> None:
+    """docs/design.md's module table gives each module the floor ``FLOORS`` gives it, and names every entry."""
+    design = PACKAGE.parents[1] / "docs" / "design.md"
+    drawn: dict[str, int] = {}
+    for row in design.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].isdigit():
+            continue
+        for name in re.findall(r"`([^`]+)`", cells[1]):
+            key = name.split("/")[0] + "/" if "/" in name else name
+            assert drawn.setdefault(key, int(cells[0])) == int(cells[0]), f"docs/design.md puts {key} on two floors"
+    differ = {k: (drawn.get(k), FLOORS.get(k)) for k in drawn.keys() | FLOORS.keys() if drawn.get(k) != FLOORS.get(k)}
+    assert not differ, f"(floor in docs/design.md, floor in FLOORS) differ: {differ}"
