@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from capacitymap import vocab
 from capacitymap.errors import CapacityMapError, DataError, OutputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -167,7 +168,7 @@ def _files_argument(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _kind_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--kind", type=click.Choice(["facilities", "hashrate"]), default=None,
+    return click.option("--kind", type=click.Choice(vocab.KINDS), default=None,
                         help="Read every file as this kind instead of detecting it from the columns.")(func)
 
 
@@ -196,12 +197,10 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from capacitymap.schema import STATUSES
-
     for decorator in reversed([
         click.option("--operator", "operators", multiple=True, help="Keep this operator (repeatable; case-insensitive, part of the name is enough)."),
         click.option("--region", "regions", multiple=True, help="Keep this state/province (repeatable; code or name)."),
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(vocab.STATUSES),
                      help="Count this status (repeatable; default: operational). Several are added up, and labelled so."),
         click.option("--min-mw", type=float, default=None, callback=_check_min_mw, help="Keep sites of at least this many MW."),
         click.option("--as-of", default=None, metavar="DATE", callback=_check_date, help="Show the state at this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
@@ -306,8 +305,8 @@ def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Spread a region's hashrate in one pool over the others (VARIANT proportional or neighbours)."),
         click.option("--month", default=None, metavar="YYYY-MM", help="One month (on a capacity map: the state at that month)."),
         click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
-        click.option("--average", type=click.Choice(["plain", "weighted"]), default=None, help="Average the range (weighted by network hashrate when given)."),
-        click.option("--pool-weighting", type=click.Choice(["hashrate", "equal"]), default="hashrate", show_default=True,
+        click.option("--average", type=click.Choice(vocab.AVERAGES), default=None, help="Average the range (weighted by network hashrate when given)."),
+        click.option("--pool-weighting", type=click.Choice(vocab.POOL_WEIGHTINGS), default="hashrate", show_default=True,
                      help="Weight pools by their hashrate (CCAF; needs hashrate_ehs on country rows) or equally (recorded as an assumption)."),
     ]):
         func = decorator(func)
@@ -342,8 +341,8 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
 
 @main.command()
 @_files_argument
-@click.option("--by", type=click.Choice(["region", "operator", "country"]), default="region", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--by", type=click.Choice(vocab.BY), default="region", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(vocab.TABLE_FORMATS), default="table", show_default=True)
 @click.option("--change", "change", default=None, metavar="FROM:TO",
               help="The change in counted capacity between two dates (e.g. 2023-12:2025-03) instead of the totals.")
 @_filter_options
@@ -451,18 +450,16 @@ def _check_page_size(page: str, out: Path) -> None:
 
 
 def _spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from capacitymap.render.spec import MARKER_COLOURS, METRICS, SCHEMES
-
     for decorator in reversed([
         click.option("--title", default="", help="Map title (default: what the map shows)."),
         click.option("--subtitle", default=""),
         click.option("--credit", default="", help="Source/credit line."),
-        click.option("--metric", type=click.Choice(METRICS), default=None,
+        click.option("--metric", type=click.Choice(vocab.METRICS), default=None,
                      help="What the choropleth shows (default: capacity_mw for facilities, share for hashrate)."),
-        click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True),
+        click.option("--scheme", type=click.Choice(vocab.SCHEMES), default="quantiles", show_default=True),
         click.option("--classes", "k", type=click.IntRange(2, 9), default=5, show_default=True),
         click.option("--bins", default=None, metavar="B1,B2,...", help="Upper class bounds, with --scheme user_bins."),
-        click.option("--marker-colour", type=click.Choice(MARKER_COLOURS), default="operator", show_default=True),
+        click.option("--marker-colour", type=click.Choice(vocab.MARKER_COLOURS), default="operator", show_default=True),
     ]):
         func = decorator(func)
     return func
@@ -498,9 +495,7 @@ def _bins(text: str | None) -> tuple[float, ...] | None:
 
 def _preset(text: str) -> Any:
     from capacitymap.render import BBox
-    from capacitymap.render.spec import PRESET_NAMES
-
-    if text in PRESET_NAMES:
+    if text in vocab.PRESET_NAMES:
         return text
     parts = text.split(",")
     if len(parts) == 4:
@@ -508,15 +503,15 @@ def _preset(text: str) -> Any:
             return BBox(*(float(p) for p in parts))
         except ValueError:
             pass
-    raise click.BadParameter(f"expected one of {', '.join(PRESET_NAMES)} or a bounding box WEST,SOUTH,EAST,NORTH, got {text!r}", param_hint="--preset")
+    raise click.BadParameter(f"expected one of {', '.join(vocab.PRESET_NAMES)} or a bounding box WEST,SOUTH,EAST,NORTH, got {text!r}", param_hint="--preset")
 
 
 @main.command()
 @_files_argument
-@click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
+@click.option("--preset", required=True, metavar="NAME|W,S,E,N", help=f"{', '.join(vocab.PRESET_NAMES)}, or a bounding box.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .html, .png or .svg (the suffix picks the format).")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
+@click.option("--format", "fmt", type=click.Choice(vocab.MAP_FORMATS), default=None, help="The output format; must agree with -o's suffix.")
 @_overwrite_option
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
 @click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
@@ -612,8 +607,8 @@ def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
 @main.command()
 @_files_argument
 @_hashrate_options
-@click.option("--level", type=click.Choice(["country", "admin1"]), default="country", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--level", type=click.Choice(vocab.LEVELS), default="country", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(vocab.TABLE_FORMATS), default="table", show_default=True)
 @click.option("--explain", is_flag=True, help="Print each step of the method with its numbers.")
 @_invalid_options
 @_fail_on_library_errors
@@ -651,11 +646,11 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
 @main.command()
 @click.argument("points", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--weight", required=True, help="The column holding each point's hashrate.")
-@click.option("--weight-unit", type=click.Choice(["H/s", "TH/s", "PH/s", "EH/s"]), default="TH/s", show_default=True)
-@click.option("--level", type=click.Choice(["admin1", "country"]), default="admin1", show_default=True)
+@click.option("--weight-unit", type=click.Choice(vocab.WEIGHT_UNITS), default="TH/s", show_default=True)
+@click.option("--level", type=click.Choice(vocab.LEVELS), default="admin1", show_default=True)
 @click.option("--by", default="", metavar="COL,COL", help="Group columns, e.g. month,pool.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table (.csv or .parquet).")
-@click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
+@click.option("--engine", type=click.Choice(vocab.ENGINES), default="incore", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_overwrite_option

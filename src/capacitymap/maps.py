@@ -18,9 +18,10 @@ from capacitymap.filters import PIPELINE_STATUSES
 from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import CapacityChange, CapacitySteps, MappedFacilities
 from capacitymap.render import BuiltMap, MapSpec, build_map
-from capacitymap.render.spec import resolve_preset
+from capacitymap.render.spec import BBox, resolve_preset
 from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
+from capacitymap.vocab import Level
 
 __all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map", "make_still"]
 
@@ -131,9 +132,9 @@ def make_still(spec: MapSpec, layers: MapLayers, *, fmt: str = "png", width_px: 
                          fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)  # type: ignore[arg-type]
 
 
-def preset_level(preset: str) -> str:
-    """``country`` for the world preset, ``admin1`` for the others."""
-    return "country" if resolve_preset(preset).level == "admin0" else "admin1"
+def preset_level(preset: str | BBox) -> Level:
+    """The level a preset draws: ``country`` for the world preset, ``admin1`` for the others and a custom area."""
+    return resolve_preset(preset).level or "admin1"
 
 
 def _with_note(spec: MapSpec, layers: MapLayers) -> MapSpec:

@@ -21,13 +21,13 @@ from capacitymap.render.describe import (
     count,
     describe_prepared,
     display_names,
-    status_phrase,
     value_publishers,
 )
 from capacitymap.render.escape import esc, script_json
 from capacitymap.render.geometry import key_of, select_regions, web_geometry
 from capacitymap.render.page import NATURAL_EARTH, legend_html, page_html, table_html
 from capacitymap.render.spec import ADDITIVE_METRICS, Assets, MapSpec, MapSpecError, resolve_preset, tile_source
+from capacitymap.vocab import STATUS_LABELS, status_phrase
 
 __all__ = ["BuiltMap", "build_map", "render_html", "MAX_RADIUS_PX", "MIN_RADIUS_PX"]
 
@@ -35,8 +35,6 @@ __all__ = ["BuiltMap", "build_map", "render_html", "MAX_RADIUS_PX", "MIN_RADIUS_
 MAX_RADIUS_PX = 22.0
 #: Circles never shrink below this radius, so tiny sites stay clickable.
 MIN_RADIUS_PX = 3.0
-STATUS_LABELS = {"operational": "operational", "under_construction": "under construction", "planned": "planned",
-                 "curtailed": "curtailed", "closed": "closed"}
 #: Change maps colour sites by what happened to them (RdBu ends, colour-blind safe).
 CHANGE_COLOURS = {"added": "#2166ac", "grown": "#67a9cf", "shrunk": "#ef8a62", "removed": "#b2182b"}
 
