@@ -297,14 +297,51 @@ def _format_reconciliation(rec: Any) -> str:
     return _clean("\n".join(lines))
 
 
+def _vpn_corrections(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Any, ...]:
+    """``POOL:REGION[:VARIANT]`` texts as VpnCorrection values.
+
+    The pool name may itself contain ``:``: the region is the last part before an optional variant.
+    """
+    if not values:
+        return ()
+    from capacitymap.method import VpnCorrection
+
+    out = []
+    for text in values:
+        parts = text.strip().split(":")
+        variant = parts.pop() if len(parts) >= 3 and parts[-1] in vocab.VPN_VARIANTS else "proportional"
+        if len(parts) < 2 or not parts[-1]:
+            raise click.BadParameter(f"expected POOL:REGION[:VARIANT], got {text!r}; write e.g. BTC.com:CN-ZJ or BTC.com:CN-ZJ:neighbours")
+        try:
+            out.append(VpnCorrection(pool=":".join(parts[:-1]), region=parts[-1], variant=variant))  # type: ignore[arg-type]
+        except CapacityMapError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return tuple(out)
+
+
+def _month_range(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``YYYY-MM:YYYY-MM`` (or ``YYYY-Qn:YYYY-Qn``) as a MonthRange."""
+    if value is None:
+        return None
+    from capacitymap.method import MonthRange
+
+    parts = value.split(":")
+    if len(parts) != 2:
+        raise click.BadParameter(f"expected a range YYYY-MM:YYYY-MM such as 2020-01:2020-03, got {value!r}")
+    try:
+        return MonthRange(parts[0].strip(), parts[1].strip())
+    except CapacityMapError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed([
         click.option("--network-hashrate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
                      help="Monthly network hashrate CSV (month, hashrate_ehs): turns shares into EH/s."),
-        click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]",
+        click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]", callback=_vpn_corrections,
                      help="Spread a region's hashrate in one pool over the others (VARIANT proportional or neighbours)."),
         click.option("--month", default=None, metavar="YYYY-MM", help="One month (on a capacity map: the state at that month)."),
-        click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
+        click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", callback=_month_range, help="A range of months."),
         click.option("--average", type=click.Choice(vocab.AVERAGES), default=None, help="Average the range (weighted by network hashrate when given)."),
         click.option("--pool-weighting", type=click.Choice(vocab.POOL_WEIGHTINGS), default="hashrate", show_default=True,
                      help="Weight pools by their hashrate (CCAF; needs hashrate_ehs on country rows) or equally (recorded as an assumption)."),
@@ -535,7 +572,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
            alt_text: bool, by_month: bool, by_quarter: bool, change: str | None,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
-           vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
+           vpn_correct: tuple[Any, ...], month: str | None, months: Any, average: str | None,
            pool_weighting: str, strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
            kind: str | None, overwrite: bool, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset.
@@ -544,7 +581,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
     sites are shown apart (the pipeline). --month on a capacity map draws that date.
     """
     from capacitymap import api
-    from capacitymap.render import MapSpec, render_html
+    from capacitymap.render import MapSpec
 
     _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
     fmt = _output_format(out, fmt)
@@ -566,8 +603,8 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
         raise click.UsageError("--change FROM:TO gives its own dates: leave out --month and --as-of")
     with _progress(f"reading and mapping {len(files)} file(s)"):
         made = api.map_files(
-            files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
-            by_quarter=by_quarter, change=_date_range(change, "--change"),
+            files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+            every="month" if by_month else "quarter" if by_quarter else None, change=_date_range(change, "--change"),
             boundaries=_boundaries(boundaries, code_column, name_column),
             hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
                                          months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
@@ -575,19 +612,18 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
-    built = made.build() if fmt == "html" or alt_text else None
     if fmt == "html":
         with _progress("drawing the page"):
-            page = render_html(built)
+            page = made.built.html()
         _check_page_size(page, out)
         _write(out, page)
     else:
         with _progress(f"drawing the {fmt.upper()} still"):
-            still = made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)
+            still = made.built.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)  # type: ignore[arg-type]
         _write(out, still)
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(built.alt)  # type: ignore[union-attr]
+        click.echo(made.built.alt)
 
 
 @main.command()
@@ -599,9 +635,9 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
 @_fail_on_library_errors
 def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
     """Print a responsive snippet that embeds PAGE in an article: it grows to the page's own height."""
-    from capacitymap.export.embed import responsive_embed
+    from capacitymap import api
 
-    click.echo(responsive_embed(url or page.name, height_px=height_px, title=title))
+    click.echo(api.embed(url or page.name, height_px=height_px, title=title))
 
 
 @main.command()
@@ -612,8 +648,8 @@ def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
 @click.option("--explain", is_flag=True, help="Print each step of the method with its numbers.")
 @_invalid_options
 @_fail_on_library_errors
-def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[str, ...], month: str | None,
-             months: str | None, average: str | None, pool_weighting: str, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
+def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[Any, ...], month: str | None,
+             months: Any, average: str | None, pool_weighting: str, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
     """Estimate where the hashrate is from pool records (CCAF's method), by country or admin-1."""
     from capacitymap import api
     from capacitymap.method import format_explain
@@ -697,13 +733,11 @@ def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwr
     Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
     a file of the same name that demo did not write, or that was edited since, is left alone unless --overwrite.
     """
-    from capacitymap.demo import demo_maps
+    from capacitymap import api
     from capacitymap.io.write import OutputLedger
-    from capacitymap.maps import make_map, make_still
-    from capacitymap.render import render_html
 
     with _progress("preparing the demo maps"):
-        items = demo_maps(assets="cdn" if cdn else "inline")
+        items = api.demo_maps(assets="cdn" if cdn else "inline")
     ledger = OutputLedger(out_dir, ".capacitymap-demo.json")
     suffixes = (".html",) if no_stills else (".html", ".png")
     try:
@@ -712,12 +746,12 @@ def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwr
         raise click.UsageError(str(exc)) from None
     for item in items:
         with _progress(f"drawing {item.name}"):
-            page = render_html(make_map(item.spec, item.layers))
+            page = item.built.html()
         ledger.write(f"{item.name}.html", page.encode("utf-8"))
         click.echo(f"wrote {out_dir / (item.name + '.html')}")
         if not no_stills:
             with _progress(f"drawing the {item.name} still"):
-                still = make_still(item.spec, item.layers, fmt="png")
+                still = item.built.still(fmt="png")
             ledger.write(f"{item.name}.png", still)
             click.echo(f"wrote {out_dir / (item.name + '.png')}")
 

@@ -30,7 +30,7 @@ from capacitymap.method._types import (
     Window,
 )
 from capacitymap.method._vpn import correct_vpn
-from capacitymap.method._window import apply_window, network_by_month, resolve_window
+from capacitymap.method._window import MonthRange, apply_window, network_by_month, resolve_window
 from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY, OTHER_REGION_SUFFIX
 
 #: The assumption every result rests on, stated in its metadata and its explain log.
@@ -53,10 +53,11 @@ def estimate_hashrate(
     admin1: gpd.GeoDataFrame | None = None,
     vpn_corrections: Iterable[VpnCorrection] = (),
     month: str | None = None,
-    months: str | tuple[str, str] | None = None,
+    months: MonthRange | tuple[str, str] | None = None,
     average: Average | None = None,
     level: Level = "country",
     pool_weighting: PoolWeighting = "hashrate",
+    validated: bool = False,
 ) -> HashrateResult:
     """Estimate where the network's hashrate is, from pools' geolocation records (CCAF's method).
 
@@ -75,6 +76,10 @@ def estimate_hashrate(
     China-provinces or US-states download on its own) are shares of the country only: their rows
     carry ``share_of_country`` and a NaN ``share`` (of global), and the metadata's ``scope`` says so.
 
+    ``validated``: the records came from :func:`capacitymap.io.read_hashrate`, which checked every row as
+    it read it; the method then checks only what a reader cannot know. A frame built by hand (the default)
+    gets the reader's record checks too.
+
     Returns a ``HashrateResult``: the table (``RESULT_COLUMNS``), the explain log and the metadata.
     """
     if level not in LEVELS:
@@ -86,8 +91,8 @@ def estimate_hashrate(
     log: list[ExplainStep] = [ExplainStep("assumption", None, REPRESENTATIVE_SAMPLE)]
 
     placed, within = split_within_country(records)
-    shares = normalise_pool_shares(placed, pool_hashrate=pool_hashrate)
-    local = {country: normalise_pool_shares(part, pool_hashrate=pool_hashrate) for country, part in within}
+    shares = normalise_pool_shares(placed, pool_hashrate=pool_hashrate, validated=validated)
+    local = {country: normalise_pool_shares(part, pool_hashrate=pool_hashrate, validated=validated) for country, part in within}
     available = list(shares["month"]) + [m for part in local.values() for m in part["month"]]
     implied, given_ehs = implied_network_hashrate(records) if network_hashrate is None else (None, {})
     have_network = network_hashrate is not None or (implied is not None and len(implied) > 0)
@@ -103,12 +108,12 @@ def estimate_hashrate(
     parts: list[pd.DataFrame] = []
     weights, moves = pd.DataFrame(columns=list(POOL_WEIGHT_COLUMNS)), None
     if len(shares):
-        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting, validated=validated,
                                      corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
         parts.append(_finish(table, level))
     for country, part in within:
         log.append(ExplainStep("within country", None, _within_text(country, part)))
-        sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+        sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting, validated=validated,
                                            corrections=corrections, admin1=admin1, network_frame=None, given_ehs={})
         parts.append(_as_within_country(sub, level))
         weights = pd.concat([weights, sub_weights], ignore_index=True) if len(weights) else sub_weights
@@ -138,11 +143,11 @@ def estimate_hashrate(
 
 
 def _run(records: pd.DataFrame, shares: pd.DataFrame, window: Window, log: list[ExplainStep], *, pool_hashrate, pool_weighting,  # noqa: ANN001
-         corrections, admin1, network_frame, given_ehs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # noqa: ANN001
+         validated, corrections, admin1, network_frame, given_ehs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # noqa: ANN001
     """Weights, VPN correction, extrapolation, aggregation and the window for one set of records."""
     shares = shares[shares["month"].isin(list(window.months))].reset_index(drop=True)
     log += _explain_shares(shares)
-    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months)
+    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months, validated=validated)
     log += _explain_weights(weights)
     moves = None
     if corrections:

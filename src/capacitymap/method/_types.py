@@ -121,27 +121,6 @@ class VpnCorrection:
         return f"{self.pool}:{self.region}:{self.variant}"
 
 
-def parse_vpn_correction(text: str) -> VpnCorrection:
-    """Read ``POOL:REGION[:VARIANT]`` (what ``--vpn-correct`` takes), e.g. ``"BTC.com:CN-ZJ:neighbours"``.
-
-    The pool name may itself contain ``:``; the region is the last part that looks like an
-    ISO 3166-2 code. The variant defaults to ``proportional``.
-    """
-    if not isinstance(text, str):
-        raise MethodError(f"VPN correction: expected text 'POOL:REGION[:VARIANT]', got {text!r}")
-    parts = text.strip().split(":")
-    variant = "proportional"
-    if len(parts) >= 3 and parts[-1] in VPN_VARIANTS:
-        variant = parts.pop()
-    if len(parts) < 2 or not parts[-1]:
-        raise MethodError(
-            f"VPN correction: expected 'POOL:REGION[:VARIANT]', got {text!r}; "
-            "write e.g. 'BTC.com:CN-ZJ' or 'BTC.com:CN-ZJ:neighbours'"
-        )
-    region = parts.pop()
-    return VpnCorrection(pool=":".join(parts), region=region, variant=variant)  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
     """The months a result covers, and how they were combined.

@@ -63,7 +63,7 @@ def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set
     missing = [c for c in (key, "value") if c not in values.columns]
     if missing:
         raise MapSpecError(
-            f"values: expected columns {[key, 'value']!r} for an {level.replace('admin', 'admin-')} map, missing "
+            f"values: expected columns {[key, 'value']!r} for {'an admin-1' if level == 'admin1' else 'a country'} map, missing "
             f"{missing!r} in {list(values.columns)!r}; rename the region code column to {key!r}"
         )
     frame = pd.DataFrame(values.drop(columns=[c for c in ("geometry",) if c in values.columns]))

@@ -59,9 +59,10 @@ def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDa
     level = level_of(regions)
     if preset.level is not None and preset.level != level:
         want = "read_admin1()" if preset.level == "admin1" else "read_admin0()"
+        layer = {"admin1": "admin-1", "country": "admin-0"}
         raise MapSpecError(
-            f"preset {preset.name!r}: expected an {preset.level.replace('admin', 'admin-')} layer, got an "
-            f"{level.replace('admin', 'admin-')} layer; pass capacitymap.io.boundaries.{want}"
+            f"preset {preset.name!r}: expected an {layer[preset.level]} layer, got an "
+            f"{layer[level]} layer; pass capacitymap.io.boundaries.{want}"
         )
     key = key_of(level)
     for col in (key, "name"):
