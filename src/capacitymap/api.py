@@ -10,6 +10,7 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -308,22 +309,31 @@ def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *,
 
 @dataclass(frozen=True)
 class MadeMap:
-    """A map made from files: the built map (page, still and alt text from one object) and what to tell the reader.
+    """A map made from files: its spec and layers, what to tell the reader, and the map built from them.
 
-    ``built.html()`` is the page, ``built.still(fmt="png")`` the still, ``built.alt`` the alt text.
+    ``built`` (built on first use by :func:`capacitymap.maps.make_map`) gives the page, the still and the
+    alt text from one object: ``built.html()``, ``built.still(fmt="png")``, ``built.alt``.
     """
 
-    built: BuiltMap
+    spec: MapSpec
+    layers: MapLayers
     warnings: list[Problem]
     reconciliation: Reconciliation | None
+
+    @cached_property
+    def built(self) -> BuiltMap:
+        """The map, built once (its spec's blanks filled from the layers)."""
+        from capacitymap.maps import make_map
+
+        return make_map(self.spec, self.layers)
 
 
 def map_files(
     files: Iterable[PathLike],
-    spec,  # noqa: ANN001 - MapSpec
+    spec: MapSpec,
     *,
     kind: io.Kind | None = None,
-    metric: str | None = None,
+    metric: Metric | None = None,
     filters: Filters = NO_FILTERS,
     strict: bool = False,
     skip_invalid: bool = False,
@@ -345,12 +355,8 @@ def map_files(
     capacity map draws that date. The map is built once (:func:`capacitymap.maps.make_map`): its page, its
     still and its alt text all come from ``MadeMap.built``.
     """
-    from capacitymap.maps import make_map
-
-    spec, layers, warnings, reconciliation = _map_layers(files, spec, kind=kind, metric=metric, filters=filters, strict=strict,
-                                                         skip_invalid=skip_invalid, boundaries=boundaries, hashrate=hashrate,
-                                                         every=every, change=change, today=today)
-    return MadeMap(make_map(spec, layers), warnings, reconciliation)
+    return MadeMap(*_map_layers(files, spec, kind=kind, metric=metric, filters=filters, strict=strict, skip_invalid=skip_invalid,
+                                boundaries=boundaries, hashrate=hashrate, every=every, change=change, today=today))
 
 
 def _map_layers(files: Iterable[PathLike], spec: MapSpec, *, kind: io.Kind | None, metric: Metric | None, filters: Filters, strict: bool,

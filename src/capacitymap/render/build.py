@@ -104,7 +104,7 @@ def build_map(
     """
     if not isinstance(spec, MapSpec):
         raise MapSpecError(f"build_map: expected a MapSpec as the first argument, got {type(spec).__name__!r}")
-    drawn = (spec, regions, values, facilities)
+    frames = (spec, regions, values, facilities)
     preset = resolve_preset(spec.preset)
     drawn, level = select_regions(regions, preset)
     key = key_of(level)
@@ -130,7 +130,7 @@ def build_map(
         config_json=script_json(config),
         geojson_json=geojson,
         addons=tuple(a for a in ("basemap", "chart") if config.get(a)),
-        drawn=drawn,
+        drawn=frames,
     )
 
 
