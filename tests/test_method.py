@@ -11,6 +11,7 @@ Weights 20/100, 30/100, 50/100 = 0.2, 0.3, 0.5.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from math import fsum
 from pathlib import Path
@@ -275,6 +276,28 @@ def test_aggregate_pools_rejects_missing_or_bad_weights():
 def test_record_errors_are_located(rows, pattern):
     with pytest.raises(DataError, match=pattern):
         normalise_pool_shares(frame(rows))
+
+
+def test_records_from_the_reader_are_not_checked_row_by_row_again(tmp_path):
+    """The reader checked each row; the method checks only what a reader cannot know."""
+    from capacitymap import io
+
+    path = tmp_path / "pools.csv"
+    path.write_text("month,pool,country,region,share,share_of\n2020-04,A,CN,,0.8,global\n2020-04,A,US,,0.2,global\n"
+                    "2020-04,A,CN,Xinjiang,0.5,country\n", encoding="utf-8")
+    records = io.read_hashrate([path], today=dt.date(2025, 1, 1)).frame
+    trusted = estimate_hashrate(records, validated=True, level="admin1").table
+    assert trusted.equals(estimate_hashrate(records, level="admin1").table)  # the same result, checked once
+    # A row no reader lets through shows that the row checks are skipped for read records, and kept for frames handed in:
+    odd = pd.concat([records, frame([rec(APR, "B", "CN", None, 0.5, "half", line=9)])], ignore_index=True)
+    with pytest.raises(DataError, match="share_of: expected 'global' or 'country', got 'half'"):
+        estimate_hashrate(odd)
+    assert "B" in estimate_hashrate(odd, validated=True, pool_weighting="equal").metadata["pools"]
+    # What a reader cannot know is checked either way: a second row for the same place, given as a share of something else.
+    twice = pd.concat([records, records.iloc[[2]].assign(share_of="global", share=0.4)], ignore_index=True)
+    for validated in (False, True):
+        with pytest.raises(DataError, match=r"pools.csv:4:region: expected one row per month, pool, country and region"):
+            estimate_hashrate(twice, validated=validated, level="admin1")
 
 
 def test_every_record_problem_is_reported_at_once():
