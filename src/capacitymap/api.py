@@ -134,15 +134,18 @@ def summarize_facilities(
     *,
     by: By = "region",
     change: tuple[str, str] | None = None,
+    filters: Filters = NO_FILTERS,
+    strict: bool = False,
+    skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
-    **options: object,
+    today: dt.date | None = None,
 ) -> FacilitySummary:
     """Totals by region, operator or country of the counted facilities, one column per status.
 
     With ``change=(FROM, TO)``: the change in counted capacity between the two dates instead.
     """
     b = boundaries or Boundaries.shipped()
-    mapped = load_facilities(files, boundaries=b, **options)  # type: ignore[arg-type]
+    mapped = load_facilities(files, filters=filters, strict=strict, skip_invalid=skip_invalid, boundaries=b, today=today)
     if change is not None:
         result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
         return FacilitySummary(summarize_change(result.at_start, result.at_end, result.facilities, by=by), result.mapped, result)
