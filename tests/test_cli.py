@@ -225,7 +225,7 @@ def test_aggregate_points_to_csv(tmp_path: Path) -> None:
     tx = table[table["region"] == "US-TX"]
     assert tx["hashrate_ehs"].tolist() == pytest.approx([2.0]) and tx["share"].tolist() == pytest.approx([2 / 5])
     # The written table is read back by the hashrate reader.
-    from capacitymap.io import read_hashrate
+    from capacitymap.records import read_hashrate
 
     assert len(read_hashrate(out).frame) == len(table)
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 
 from capacitymap.errors import DataError
 from capacitymap.filters import FilterError, Filters, apply_filters
-from capacitymap.io.rows import Records, empty_rejected
 from capacitymap.join import assign_regions, locate_points
 from capacitymap.pipeline import map_facilities
+from capacitymap.records.rows import Records, empty_rejected
 from capacitymap.regions import Gazetteer
 from capacitymap.summary import summarize
 
@@ -193,11 +193,11 @@ UNKNOWN_TEXT_CSV = (
 
 
 def _read_unknown_text(tmp_path, gazetteer: Gazetteer, today):  # noqa: ANN001, ANN202
-    from capacitymap import io
+    from capacitymap.records import read_facilities
 
     path = tmp_path / "sites.csv"
     path.write_text(UNKNOWN_TEXT_CSV, encoding="utf-8")
-    return path, io.read_facilities(path, gazetteer=gazetteer, today=today, skip_invalid=True)
+    return path, read_facilities(path, gazetteer=gazetteer, today=today, skip_invalid=True)
 
 
 def test_unknown_region_text_without_coordinates_is_rejected_by_the_reader(tmp_path, gazetteer: Gazetteer, today) -> None:  # noqa: ANN001

@@ -614,7 +614,7 @@ def test_ccaf_single_pool_reproduces_published_shares_exactly():
 
 
 def test_ccaf_export_files_in_data_reproduce_april_2020():
-    from capacitymap.io import read_hashrate
+    from capacitymap.records import read_hashrate
 
     root = Path(__file__).resolve().parents[1] / "data" / "hashrate"
     records = read_hashrate([root / "mining_countries.csv", root / "mining_provinces_china.csv"]).frame

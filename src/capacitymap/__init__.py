@@ -33,9 +33,6 @@ _HOME = {
     "read_admin0": "capacitymap.io",
     "read_admin1": "capacitymap.io",
     "read_boundaries": "capacitymap.io",
-    "read_facilities": "capacitymap.io",
-    "read_hashrate": "capacitymap.io",
-    "read_network_hashrate": "capacitymap.io",
     "assign_regions": "capacitymap.join",
     "MapLayers": "capacitymap.maps",
     "capacity_layers": "capacitymap.maps",
@@ -45,6 +42,9 @@ _HOME = {
     "MappedFacilities": "capacitymap.pipeline",
     "Reconciliation": "capacitymap.pipeline",
     "map_facilities": "capacitymap.pipeline",
+    "read_facilities": "capacitymap.records",
+    "read_hashrate": "capacitymap.records",
+    "read_network_hashrate": "capacitymap.records",
     "Gazetteer": "capacitymap.regions",
     "default_gazetteer": "capacitymap.regions",
     "BBox": "capacitymap.render",
@@ -136,11 +136,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnknownRegionError,
     )
     from capacitymap.filters import Filters
-    from capacitymap.io import read_admin0, read_admin1, read_boundaries, read_facilities, read_hashrate, read_network_hashrate
+    from capacitymap.io import read_admin0, read_admin1, read_boundaries
     from capacitymap.join import assign_regions
     from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map
     from capacitymap.method import estimate_hashrate
     from capacitymap.pipeline import MappedFacilities, Reconciliation, map_facilities
+    from capacitymap.records import read_facilities, read_hashrate, read_network_hashrate
     from capacitymap.regions import Gazetteer, default_gazetteer
     from capacitymap.render import BBox, MapSpec, build_map, describe, render_html
     from capacitymap.summary import summarize

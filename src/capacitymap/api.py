@@ -19,7 +19,6 @@ import pandas as pd
 from capacitymap import io
 from capacitymap.errors import DataError, OptionError, Problem
 from capacitymap.filters import NO_FILTERS, Area, Filters
-from capacitymap.io.facilities import duplicates_across_files
 from capacitymap.join import assign_regions
 from capacitymap.method import MonthRange, VpnCorrection
 from capacitymap.pipeline import (
@@ -31,6 +30,8 @@ from capacitymap.pipeline import (
     capacity_steps,
     map_facilities,
 )
+from capacitymap.records import Kind, Records, each_file_once, read_facilities, read_hashrate, read_network_hashrate, read_records
+from capacitymap.records.facilities import duplicates_across_files
 from capacitymap.regions import Gazetteer, default_gazetteer
 from capacitymap.summary import By, summarize, summarize_change
 from capacitymap.vocab import AVERAGES, POOL_WEIGHTINGS, Assets, Average, Engine, Level, Metric, PoolWeighting, WeightUnit
@@ -125,7 +126,7 @@ def load_facilities(
     newest figure of each site by default); the other statuses' rows are in ``others``, never summed.
     """
     b = boundaries or Boundaries.shipped()
-    records = io.read_facilities(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    records = read_facilities(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     return map_facilities(records, b.admin1, gazetteer=b.gazetteer, filters=filters, area=area, strict=strict, skip_invalid=skip_invalid)
 
 
@@ -165,7 +166,7 @@ def preset_area(preset: object) -> Area | None:
 
 
 def validate(
-    files: Iterable[PathLike], *, kind: io.Kind | None = None, strict: bool = False, boundaries: Boundaries | None = None,
+    files: Iterable[PathLike], *, kind: Kind | None = None, strict: bool = False, boundaries: Boundaries | None = None,
     today: dt.date | None = None,
 ) -> ValidationReport:
     """Every problem in every file (reading, resolving and placing), without stopping at the first."""
@@ -173,11 +174,11 @@ def validate(
     warnings: list[Problem] = []
     notes: list[Problem] = []
     rows = 0
-    facility_files: list[io.Records] = []
-    unique, problems = io.each_file_once(files)
+    facility_files: list[Records] = []
+    unique, problems = each_file_once(files)
     for path in unique:
         try:
-            parsed = io.read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
+            parsed = read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -273,11 +274,11 @@ def estimate_from_files(
     ``rejected``: one ``FILE:LINE:COLUMN: message`` per problem), never dropped silently.
     """
     b = boundaries or Boundaries.shipped()
-    records = io.read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    records = read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     return _with_rejections(_estimate(records.frame, options, b, level=level, today=today), records)
 
 
-def _with_rejections(result, records: io.Records):  # noqa: ANN001, ANN202
+def _with_rejections(result, records: Records):  # noqa: ANN001, ANN202
     """The result with the rows read and the rows left out (``--skip-invalid``) in its metadata."""
     from dataclasses import replace
     from types import MappingProxyType
@@ -301,7 +302,7 @@ def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *,
 
     from capacitymap.method import estimate_hashrate
 
-    network = io.read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
+    network = read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
     corrections = [replace(c, region=b.gazetteer.region(c.region).code) for c in options.vpn_corrections]
     return estimate_hashrate(
         records, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
@@ -335,7 +336,7 @@ def map_files(
     files: Iterable[PathLike],
     spec: MapSpec,
     *,
-    kind: io.Kind | None = None,
+    kind: Kind | None = None,
     metric: Metric | None = None,
     filters: Filters = NO_FILTERS,
     strict: bool = False,
@@ -362,7 +363,7 @@ def map_files(
                                 boundaries=boundaries, hashrate=hashrate, every=every, change=change, today=today))
 
 
-def _map_layers(files: Iterable[PathLike], spec: MapSpec, *, kind: io.Kind | None, metric: Metric | None, filters: Filters, strict: bool,
+def _map_layers(files: Iterable[PathLike], spec: MapSpec, *, kind: Kind | None, metric: Metric | None, filters: Filters, strict: bool,
                 skip_invalid: bool, boundaries: Boundaries | None, hashrate: HashrateOptions, every: Every | None,
                 change: tuple[str, str] | None, today: dt.date | None) -> tuple[MapSpec, MapLayers, list[Problem], Reconciliation | None]:
     """The spec (its metric settled), the layers, the warnings and the reconciliation of :func:`map_files`."""
@@ -371,7 +372,7 @@ def _map_layers(files: Iterable[PathLike], spec: MapSpec, *, kind: io.Kind | Non
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level
 
     b = boundaries or Boundaries.shipped()
-    parsed = io.read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    parsed = read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     mapped = None
     warnings: list[Problem] = []
     capacity_only = "hashrate" not in parsed

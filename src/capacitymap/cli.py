@@ -188,7 +188,7 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     """A date as YYYY, YYYY-MM or YYYY-MM-DD that exists and is not in the future; returned in ISO form."""
     if value is None:
         return None
-    from capacitymap.io.cells import CellError, parse_date
+    from capacitymap.records.cells import CellError, parse_date
 
     try:
         return parse_date(value, today=dt.date.today(), what="a date")
@@ -221,9 +221,9 @@ def _check_options_apply(files: tuple[Path, ...], kind: str | None, *, hashrate_
     Hashrate options without a hashrate file, facility options (filters) without a facility file. Judged
     from each file's header; unreadable files are left to the real read.
     """
-    from capacitymap import io
+    from capacitymap.records import kinds_of
 
-    kinds = set(io.kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
+    kinds = set(kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
     if None in kinds:
         return
     if hashrate_options and "hashrate" not in kinds:

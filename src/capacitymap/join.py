@@ -29,7 +29,7 @@ import shapely.ops
 from pyproj import Geod
 
 from capacitymap.errors import Problem
-from capacitymap.io.facilities import REGION_COLUMN, REGION_UNRESOLVED
+from capacitymap.records.facilities import REGION_COLUMN, REGION_UNRESOLVED
 from capacitymap.schema import LINE, SOURCE_FILE
 
 __all__ = ["JoinResult", "assign_regions", "TOLERANCE_KM", "locate_points"]

@@ -32,8 +32,8 @@ from capacitymap.filters import (
     step_end,
     superseded,
 )
-from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
+from capacitymap.records.rows import Records, empty_rejected, finish
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 from capacitymap.vocab import Every

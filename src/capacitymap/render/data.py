@@ -159,7 +159,7 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
     if missing:
         raise MapSpecError(
             f"facilities: expected columns {list(FACILITY_REQUIRED)!r}, missing {missing!r}; "
-            "read them with capacitymap.io.read_facilities and place them with capacitymap.join.assign_regions"
+            "read them with capacitymap.read_facilities and place them with capacitymap.join.assign_regions"
         )
     frame = facilities
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
