@@ -280,12 +280,12 @@ def test_record_errors_are_located(rows, pattern):
 
 def test_records_from_the_reader_are_not_checked_row_by_row_again(tmp_path):
     """The reader checked each row; the method checks only what a reader cannot know."""
-    from capacitymap import io
+    from capacitymap.records import read_hashrate
 
     path = tmp_path / "pools.csv"
     path.write_text("month,pool,country,region,share,share_of\n2020-04,A,CN,,0.8,global\n2020-04,A,US,,0.2,global\n"
                     "2020-04,A,CN,Xinjiang,0.5,country\n", encoding="utf-8")
-    records = io.read_hashrate([path], today=dt.date(2025, 1, 1)).frame
+    records = read_hashrate([path], today=dt.date(2025, 1, 1)).frame
     trusted = estimate_hashrate(records, validated=True, level="admin1").table
     assert trusted.equals(estimate_hashrate(records, level="admin1").table)  # the same result, checked once
     # A row no reader lets through shows that the row checks are skipped for read records, and kept for frames handed in:

@@ -76,7 +76,7 @@ def estimate_hashrate(
     China-provinces or US-states download on its own) are shares of the country only: their rows
     carry ``share_of_country`` and a NaN ``share`` (of global), and the metadata's ``scope`` says so.
 
-    ``validated``: the records came from :func:`capacitymap.io.read_hashrate`, which checked every row as
+    ``validated``: the records came from :func:`capacitymap.records.read_hashrate`, which checked every row as
     it read it; the method then checks only what a reader cannot know. A frame built by hand (the default)
     gets the reader's record checks too.
 

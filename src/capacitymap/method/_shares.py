@@ -99,7 +99,7 @@ def _pool_totals(rec: pd.DataFrame, given: dict[tuple[str, str], float]) -> dict
 def _clean_records(records: pd.DataFrame, *, validated: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
     """Text columns stripped, rows sorted by their key so that row order never matters.
 
-    Records from :func:`capacitymap.io.read_hashrate` (``validated``) were checked row by row as they were
+    Records from :func:`capacitymap.records.read_hashrate` (``validated``) were checked row by row as they were
     read; only what the reader cannot know is checked again here (a country row given as a share of its
     own country; one row per month, pool and place whatever each says its share is of). A frame handed
     in directly gets every check the reader makes on a record (:func:`_record_problems`).
@@ -134,7 +134,7 @@ def _clean_records(records: pd.DataFrame, *, validated: bool = False) -> tuple[p
 
 
 def _record_problems(row: pd.Series, problems: list[Problem]) -> bool:
-    """What :func:`capacitymap.io.read_hashrate` checks as it reads a record, for a frame handed in directly.
+    """What :func:`capacitymap.records.read_hashrate` checks as it reads a record, for a frame handed in directly.
 
     Appends each problem; True when the row has any.
     """
@@ -181,7 +181,7 @@ def normalise_pool_shares(
     Shares that add up to more than ``1 + tolerance`` (per pool and month, or per country's
     regions) are a ``DataError`` naming the rows.
 
-    ``validated``: the records came from :func:`capacitymap.io.read_hashrate`, which checked each row.
+    ``validated``: the records came from :func:`capacitymap.records.read_hashrate`, which checked each row.
 
     Returns the columns ``POOL_SHARE_COLUMNS``, sorted by month, pool, country, region.
     """
