@@ -244,7 +244,7 @@ def _filters(operators: tuple[str, ...], regions: tuple[str, ...], statuses: tup
     return Filters(operators=operators, regions=regions, statuses=statuses, min_mw=min_mw, as_of=as_of)
 
 
-def _date_range(text: str | None, option: str) -> tuple[str, str] | None:
+def _date_range(ctx: click.Context, param: click.Parameter, text: str | None) -> tuple[str, str] | None:
     """``FROM:TO`` dates (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn) for ``--change``."""
     if text is None:
         return None
@@ -257,7 +257,7 @@ def _date_range(text: str | None, option: str) -> tuple[str, str] | None:
         except ValueError:
             ok = False
     if not ok:
-        raise click.BadParameter(f"expected two dates FROM:TO such as 2023-12:2025-03, got {text!r}", param_hint=option)
+        raise click.BadParameter(f"expected two dates FROM:TO such as 2023-12:2025-03, got {text!r}")
     return parts[0], parts[1]
 
 
@@ -380,12 +380,12 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
 @_files_argument
 @click.option("--by", type=click.Choice(vocab.BY), default="region", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(vocab.TABLE_FORMATS), default="table", show_default=True)
-@click.option("--change", "change", default=None, metavar="FROM:TO",
+@click.option("--change", "change", default=None, metavar="FROM:TO", callback=_date_range,
               help="The change in counted capacity between two dates (e.g. 2023-12:2025-03) instead of the totals.")
 @_filter_options
 @_invalid_options
 @_fail_on_library_errors
-def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, strict: bool, skip_invalid: bool, **filters: Any) -> None:
+def summary(files: tuple[Path, ...], by: str, fmt: str, change: tuple[str, str] | None, strict: bool, skip_invalid: bool, **filters: Any) -> None:
     """Total MW of facility FILES by region, operator or country, with the reconciliation.
 
     Counts operational capacity unless --status says otherwise; the other statuses get their own columns.
@@ -395,7 +395,7 @@ def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, stri
     if change is not None and filters.get("as_of"):
         raise click.UsageError("--change FROM:TO gives its own dates: leave out --as-of")
     with _progress(f"reading and mapping {len(files)} file(s)"):
-        result = api.summarize_facilities(files, by=by, change=_date_range(change, "--change"), filters=_filters(**filters),  # type: ignore[arg-type]
+        result = api.summarize_facilities(files, by=by, change=change, filters=_filters(**filters),  # type: ignore[arg-type]
                                           strict=strict, skip_invalid=skip_invalid)
     _print_problems(result.mapped.warnings)
     counted = result.mapped.status_label
@@ -556,7 +556,7 @@ def _preset(text: str) -> Any:
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
 @click.option("--by-month", is_flag=True, help="Capacity maps: a slider of capacity at every month from the first to the last dated figure.")
 @click.option("--by-quarter", is_flag=True, help="Capacity maps: the same slider by quarter.")
-@click.option("--change", "change", default=None, metavar="FROM:TO",
+@click.option("--change", "change", default=None, metavar="FROM:TO", callback=_date_range,
               help="Capacity maps: the change in counted capacity per region between two dates (e.g. 2023-12:2025-03).")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
 @click.option("--height", "height_px", type=click.IntRange(200, 8000), default=800, show_default=True, help="Still height in pixels.")
@@ -569,7 +569,7 @@ def _preset(text: str) -> Any:
 @_kind_option
 @_fail_on_library_errors
 def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool, self_contained: bool, tiles: str | None,
-           alt_text: bool, by_month: bool, by_quarter: bool, change: str | None,
+           alt_text: bool, by_month: bool, by_quarter: bool, change: tuple[str, str] | None,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
            vpn_correct: tuple[Any, ...], month: str | None, months: Any, average: str | None,
@@ -604,7 +604,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
     with _progress(f"reading and mapping {len(files)} file(s)"):
         made = api.map_files(
             files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid,  # type: ignore[arg-type]
-            every="month" if by_month else "quarter" if by_quarter else None, change=_date_range(change, "--change"),
+            every="month" if by_month else "quarter" if by_quarter else None, change=change,
             boundaries=_boundaries(boundaries, code_column, name_column),
             hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
                                          months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]

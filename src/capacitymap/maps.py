@@ -22,7 +22,7 @@ from capacitymap.render import BuiltMap, MapSpec, build_map
 from capacitymap.render.spec import BBox, resolve_preset
 from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
-from capacitymap.vocab import Level
+from capacitymap.vocab import HashrateValue, Level
 
 __all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map"]
 
@@ -88,8 +88,8 @@ def hashrate_layers(
     *,
     admin1: gpd.GeoDataFrame,
     admin0: gpd.GeoDataFrame,
-    level: str,
-    value: str = "share",
+    level: Level,
+    value: HashrateValue = "share",
     facilities: gpd.GeoDataFrame | None = None,
 ) -> MapLayers:
     """The method's result as region values: countries on admin-0, or states/provinces on admin-1.

@@ -15,6 +15,7 @@ __all__ = [
     "Status", "STATUSES", "STATUS_LABELS", "status_phrase",
     "ShareOf", "SHARE_OFS",
     "Metric", "METRICS", "METRIC_UNITS", "METRIC_LABELS",
+    "HashrateValue", "HASHRATE_VALUES",
     "Scheme", "SCHEMES",
     "PresetName", "PRESET_NAMES",
     "MarkerColour", "MARKER_COLOURS",
@@ -82,6 +83,11 @@ METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/
 #: What each metric is called in legends, tables, charts and stills (one wording everywhere).
 METRIC_LABELS: Final[dict[str, str]] = {"capacity_mw": "Capacity", "hashrate_ehs": "Hashrate", "share": "Share of hashrate",
                                         "capacity_change_mw": "Change in capacity"}
+
+#: The column of the hashrate method's result a map draws: the share of global hashrate, the share of the
+#: country's hashrate, or EH/s.
+HashrateValue = Literal["share", "share_of_country", "hashrate_ehs"]
+HASHRATE_VALUES: Final[tuple[str, ...]] = get_args(HashrateValue)
 
 #: Classification schemes (mapclassify): Quantiles, FisherJenks, EqualInterval, UserDefined (``bins``).
 Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_bins"]

@@ -32,6 +32,7 @@ from capacitymap.method._types import (
 from capacitymap.method._vpn import correct_vpn
 from capacitymap.method._window import MonthRange, apply_window, network_by_month, resolve_window
 from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY, OTHER_REGION_SUFFIX
+from capacitymap.vocab import HASHRATE_VALUES, HashrateValue
 
 #: The assumption every result rests on, stated in its metadata and its explain log.
 REPRESENTATIVE_SAMPLE = (
@@ -290,7 +291,7 @@ def format_explain(result: HashrateResult) -> str:
     return "\n".join(str(step) for step in result.explain) + "\n"
 
 
-def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: str = "share") -> pd.DataFrame:
+def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: HashrateValue = "share") -> pd.DataFrame:
     """The result table as the region values a choropleth draws: key, ``value``, ``month``.
 
     ``level="country"``: ``iso_a2`` from the country rows (the unreported remainder and ``ZZ``
@@ -299,9 +300,8 @@ def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: st
     names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
     """
     require_columns(table, RESULT_COLUMNS, "hashrate result")
-    choices = ("share", "share_of_country", "hashrate_ehs")
-    if value not in choices:
-        raise MethodError(f"expected value in {choices!r}, got {value!r}; choose the column the map should draw")
+    if value not in HASHRATE_VALUES:
+        raise MethodError(f"expected value in {HASHRATE_VALUES!r}, got {value!r}; choose the column the map should draw")
     if level == "country":
         rows = table[table["region"].isna() & ~table["unreported"] & (table["country"] != OTHER_COUNTRY)]
         key = "iso_a2"
