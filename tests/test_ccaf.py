@@ -134,7 +134,7 @@ def test_hashrate_ehs_map_and_weighted_average() -> None:
     april = made.layers.values[made.layers.values["month"] == "2020-04"].set_index("iso_a2")
     assert april.loc["CN", "value"] == 72.19 and april["value"].notna().all()
     result = api.estimate_from_files(CCAF / "mining_countries_v111.csv", today=TODAY,
-                                     options=api.HashrateOptions(months="2020-03:2020-04", average="weighted"))
+                                     options=api.HashrateOptions(months=api.MonthRange("2020-03", "2020-04"), average="weighted"))
     china = row(result.table, "2020-03:2020-04", "CN")
     # Each month's shares sum to 100.00% here, so the network is the sum of CCAF's EH/s.
     march_network = sum([71.64, 5.79, 7.55, 6.38, 6.0, 4.39, 3.77, 0.84, 0.46, 0.0])

@@ -28,6 +28,7 @@ FLOORS: dict[str, int] = {
     "_resources.py": 0,
     "_lazy.py": 0,
     "vocab.py": 0,
+    "urls.py": 0,
     # 1: file access and nothing else: tables within limits, boundary layers, point batches, atomic writes
     "io/": 1,
     # 2: region names → ISO codes (loads the shipped layers through io)
@@ -45,7 +46,7 @@ FLOORS: dict[str, int] = {
     # 6: drawing: frames and a spec → a page (render/) or a still and an embed (export/)
     "render/": 6,
     "export/": 6,
-    # 7: what a map draws (MapLayers) and the one way to build it (make_map, make_still)
+    # 7: what a map draws (MapLayers) and the one way to build it (make_map → BuiltMap)
     "maps.py": 7,
     # 8: the steps from files, as the CLI and notebooks run them; the default maps
     "api.py": 8,

@@ -128,7 +128,7 @@ def test_monthly_steps_run_evenly_from_the_first_to_the_last_dated_figure(b: api
     # the last step's reconciliation accounts for every row
     rec = steps.last.reconciliation
     assert rec.balanced and (rec.rows_mapped, rec.mw_mapped) == (3, 290.0)
-    layers = api.map_files([FILE], MapSpec(preset="north-america"), boundaries=b, by_month=True).layers
+    layers = api.map_files([FILE], MapSpec(preset="north-america"), boundaries=b, every="month").layers
     assert layers.values.equals(steps.values) and "at each of 16 steps, 2021-11 to 2023-02" in layers.coverage_note.lower()
 
 
@@ -248,7 +248,7 @@ def test_row_order_never_changes_a_byte(b: api.Boundaries, tmp_path_factory: pyt
     pages, tables = [], []
     for path in (plain, shuffled):
         made = api.map_files([path], MapSpec(preset="north-america"), boundaries=b)
-        pages.append(render_html(made.build()))
+        pages.append(render_html(made.built))
         tables.append(api.summarize_facilities(path, boundaries=b).table.to_csv())
     assert pages[0] == pages[1] and tables[0] == tables[1]
 
@@ -262,12 +262,12 @@ def test_sums_are_exact_whatever_the_order() -> None:
     assert forward == backward == math.fsum([0.1, 0.2, 0.3, 1e16])
 
 
-@pytest.mark.parametrize("view", [{}, {"by_month": True}, {"change": ("2022-12", "2025-01")}])
+@pytest.mark.parametrize("view", [{}, {"every": "month"}, {"change": ("2022-12", "2025-01")}])
 def test_the_shipped_file_reversed_gives_the_same_page(b: api.Boundaries, tmp_path: Path, view: dict) -> None:
     text = NA.read_text(encoding="utf-8").splitlines()
     reversed_file = tmp_path / "reversed.csv"
     reversed_file.write_text("\n".join([text[0], *text[:0:-1]]) + "\n", encoding="utf-8")
-    pages = [render_html(api.map_files([path], MapSpec(preset="north-america"), boundaries=b, **view).build())
+    pages = [render_html(api.map_files([path], MapSpec(preset="north-america"), boundaries=b, **view).built)
              for path in (NA, reversed_file)]
     assert pages[0] == pages[1]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -10,10 +11,10 @@ import pandas as pd
 from capacitymap import api
 from capacitymap._resources import data_dir
 from capacitymap.filters import Filters
-from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers
+from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map
 from capacitymap.method import estimate_hashrate
 from capacitymap.records import read_hashrate
-from capacitymap.render import MapSpec
+from capacitymap.render import BuiltMap, MapSpec
 
 __all__ = ["DemoMap", "demo_maps", "DEMO_NAMES"]
 
@@ -22,11 +23,16 @@ DEMO_NAMES = ("north-america", "china", "china-global", "world", "us-states")
 
 @dataclass(frozen=True)
 class DemoMap:
-    """One demo map: its file name, spec and layers."""
+    """One demo map: its file name, spec and layers; ``built`` (made on first use) gives its page and still."""
 
     name: str
     spec: MapSpec
     layers: MapLayers
+
+    @cached_property
+    def built(self) -> BuiltMap:
+        """The map built once (:func:`capacitymap.maps.make_map`): ``built.html()``, ``built.still()``, ``built.alt``."""
+        return make_map(self.spec, self.layers)
 
 
 def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[DemoMap]:

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from capacitymap.errors import FilterError, RegionError
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE, STATUSES
+from capacitymap.vocab import status_phrase
 
 __all__ = [
     "Filters",
@@ -90,7 +91,7 @@ class Area:
 
 def status_label(statuses: tuple[str, ...]) -> str:
     """``"operational + under construction"``: how titles, legends and tables name what is counted."""
-    return " + ".join(s.replace("_", " ") for s in statuses)
+    return status_phrase(statuses)
 
 
 def step_end(step: str) -> str:

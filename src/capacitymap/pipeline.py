@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +36,7 @@ from capacitymap.join import TOLERANCE_KM, assign_regions
 from capacitymap.records.rows import Records, empty_rejected, finish
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
+from capacitymap.vocab import Every
 
 __all__ = [
     "Reconciliation",
@@ -53,7 +53,6 @@ __all__ = [
     "fsum_by",
 ]
 
-Every = Literal["month", "quarter"]
 UNDATED = "undated (cannot be placed in time)"
 _OUT_COLUMNS_DROPPED = ("history",)
 
