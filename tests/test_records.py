@@ -83,7 +83,8 @@ def test_hashrate_units() -> None:
 
 def test_only_http_links() -> None:
     assert cells.parse_url("https://example.com/a?b=1") == "https://example.com/a?b=1"
-    for bad in ("javascript:alert(1)", "file:///etc/passwd", "example.com", "data:text/html,<b>"):
+    for bad in ("javascript:alert(1)", "file:///etc/passwd", "example.com", "data:text/html,<b>",
+                'https://x.org/"onmouseover="alert(1)', "https://:80/", "https://x.org/a b"):
         with pytest.raises(cells.CellError, match="expected an http"):
             cells.parse_url(bad)
 

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Literal
 
 import pandas as pd
 
@@ -21,6 +20,7 @@ from capacitymap.records.facilities import duplicates_across_files, parse_facili
 from capacitymap.records.hashrate import hashrate_format, parse_hashrate, parse_network_hashrate
 from capacitymap.records.rows import Records
 from capacitymap.regions import Gazetteer, default_gazetteer
+from capacitymap.vocab import Kind
 
 __all__ = [
     "Kind",
@@ -34,7 +34,6 @@ __all__ = [
     "each_file_once",
 ]
 
-Kind = Literal["facilities", "hashrate"]
 Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
 
 
