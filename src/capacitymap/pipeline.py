@@ -269,6 +269,7 @@ def capacity_steps(mapped: MappedFacilities, *, gazetteer: Gazetteer, every: Eve
     pipeline_rows = dated.index.isin(others)
     # what changes with the date: which figures are known, and which of them is each site's newest
     light = pd.DataFrame({c: dated[c].astype(object) for c in ("operator", "site", "status", "as_of")})
+    light["capacity_mw"] = dated["capacity_mw"]
     if "history" in dated:
         light["history"] = dated["history"].fillna(False).astype(bool)
     rank = _canonical_rank(dated)
