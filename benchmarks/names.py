@@ -3,9 +3,12 @@
 Reads a file of geolocated points with the database's own country code (ISO 3166-1 alpha-3) and admin-1
 name (columns ``CRCode``, ``SDName``, ``latitude``, ``longitude`` and a weight column, default
 ``Avg Hashrate``), resolves every distinct (country, admin-1 name) pair with the shipped gazetteer (the
-country from its alpha-3 code), and checks the answer against the region of the shipped admin-1 layer that
-contains the points' coordinates (point-in-polygon on the full layer). A name whose points fall in several
-regions counts as right if it resolves to the region holding most of its weight.
+country from its alpha-3 code), and checks the answer against the region where ``aggregate`` places the
+points' coordinates: its own index (``build_region_index``) on the full (not simplified) admin-1 and admin-0
+layers, so the region containing a point, else the nearest within 25 km, and for a point inside a country the
+admin-1 layer does not cover, that country. A name whose points fall in several regions counts as right if it
+resolves to the region holding most of its weight. A wrong name is listed with its heaviest point and that
+point's geodesic distance to the region the name resolved to.
 
 Prints: distinct names, resolved, resolved to the containing region (%), unknown, ambiguous, wrong, with
 lists. Names of countries the admin-1 layer does not cover (see shapefiles/SOURCES.md) are out of scope
@@ -22,8 +25,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.ops
-from pyproj import Geod
 
 REAL = Path("shared") / "data" / "real" / "pool_hashrate_points_2018-06_2019-05.csv"
 #: ``../shared/data/real/...`` next to the checkout (or next to any folder above it, for a git worktree).
@@ -35,47 +36,44 @@ NO_NAME = {"", "-"}
 BORDER_KM = 5.0
 
 
-def containing_region(points: pd.DataFrame, admin1) -> pd.Series:  # noqa: ANN001
-    """The ISO 3166-2 code of the admin-1 region holding each point, by the join's rule: the region that
-    contains it, else the nearest within the join's tolerance (25 km, for points just offshore); "" for none."""
-    from capacitymap.join import TOLERANCE_KM, _nearest, locate_points
+def containing_region(points: pd.DataFrame, admin1, admin0) -> pd.Series:  # noqa: ANN001
+    """Where ``aggregate`` puts each point, by its own index (``build_region_index`` on the full layers): the
+    ISO 3166-2 code of the admin-1 region holding it (or the nearest within 25 km); for a point in a country the
+    admin-1 layer does not cover, that country's code; "" for a point placed nowhere."""
+    from capacitymap.aggregate import build_region_index
 
-    regions = admin1.sort_values("iso_3166_2", ignore_index=True)
-    lon = points["longitude"].to_numpy("float64")
-    lat = points["latitude"].to_numpy("float64")
-    idx = locate_points(lon, lat, regions)
-    tree = shapely.STRtree(regions.geometry.to_numpy())
-    nearest: dict[tuple[float, float], int] = {}
-    for i in np.flatnonzero(idx < 0):
-        key = (lon[i], lat[i])
-        if key not in nearest:
-            nearest[key] = _nearest(lon[i], lat[i], regions, tree, TOLERANCE_KM)[0]
-        idx[i] = nearest[key]
-    codes = regions["iso_3166_2"].to_numpy(dtype=object)
-    return pd.Series(np.where(idx >= 0, codes[np.maximum(idx, 0)], ""), index=points.index)
+    placed = build_region_index(admin1, admin0, level="admin1").place(points["latitude"], points["longitude"])
+    region = placed["region"].astype(object).where(placed["region"].notna(), None).to_numpy()
+    country = placed["country"].astype(object).to_numpy()
+    unplaced = placed["placement"].isin(["unplaced", "nan"]).to_numpy()
+    where = np.where(unplaced, "", np.where(pd.isna(region), country, region))
+    return pd.Series(where, index=points.index, dtype=object)
 
 
 def km_to_region(lon: float, lat: float, geometry) -> float:  # noqa: ANN001
-    """Geodesic distance (km) from a point to a region's edge; 0 inside."""
-    point = shapely.Point(lon, lat)
-    if geometry.covers(point):
+    """Geodesic distance (km) from a point to a region's edge (the join's exact rule); 0 inside."""
+    import geopandas as gpd
+
+    from capacitymap.join import nearest_region
+
+    if geometry.covers(shapely.Point(lon, lat)):
         return 0.0
-    edge = shapely.ops.nearest_points(geometry, point)[0]
-    return Geod(ellps="WGS84").inv(lon, lat, edge.x, edge.y)[2] / 1000.0
+    one = gpd.GeoDataFrame({"iso_3166_2": ["XX-1"]}, geometry=[geometry], crs="EPSG:4326")
+    return float(nearest_region(np.array([lon]), np.array([lat]), one, tolerance_km=1e5)[1][0])
 
 
 def measure(frame: pd.DataFrame, weight: str) -> dict[str, object]:
     from capacitymap.errors import AmbiguousRegionError, UnknownRegionError
-    from capacitymap.io import read_admin1
+    from capacitymap.io import read_admin0, read_admin1
     from capacitymap.regions import default_gazetteer
 
     gaz = default_gazetteer()
-    admin1 = read_admin1()
+    admin1, admin0 = read_admin1(), read_admin0()
     covered = set(admin1["iso_a2"])
     geometry = dict(zip(admin1["iso_3166_2"], admin1.geometry, strict=True))
     frame = frame.assign(SDName=frame["SDName"].fillna("").astype(str).str.strip())
     frame["iso_a2"] = [_alpha2(gaz, c) for c in frame["CRCode"]]
-    frame["inside"] = containing_region(frame, admin1)
+    frame["inside"] = containing_region(frame, admin1, admin0)
     pairs = frame.groupby(["iso_a2", "CRCode", "SDName"], sort=True)
     out: dict[str, list] = {k: [] for k in ("right", "wrong", "unknown", "ambiguous", "out_of_scope", "no_name")}
     for (iso2, iso3, name), group in pairs:
@@ -99,8 +97,9 @@ def measure(frame: pd.DataFrame, weight: str) -> dict[str, object]:
             out["right"].append((iso3, name, expected, got, len(group)))
             continue
         heaviest = group.loc[group[weight].idxmax()]
-        km = km_to_region(float(heaviest["longitude"]), float(heaviest["latitude"]), geometry[got])
-        out["wrong"].append((iso3, name, expected, got, len(group), by_region.get(got, 0.0) / by_region.sum(), km))
+        at = (float(heaviest["latitude"]), float(heaviest["longitude"]))
+        km = km_to_region(at[1], at[0], geometry[got])
+        out["wrong"].append((iso3, name, expected, got, len(group), by_region.get(got, 0.0) / by_region.sum(), at, km))
     return out
 
 
@@ -132,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     for iso3, name, expected, cands in out["ambiguous"]:
         print(f"  {iso3} {name!r}: points in {expected or 'no region'}; candidates: {cands}")
     print(f"wrong: {len(out['wrong'])}")
-    for iso3, name, expected, got, n, share, km in out["wrong"]:
+    for iso3, name, expected, got, n, share, (lat, lon), km in out["wrong"]:
         print(f"  {iso3} {name!r} ({n} points): resolved to {got} ({share:.0%} of the weight), points mostly in "
-              f"{expected or 'no region'}; the heaviest point is {km:.1f} km from {got}")
+              f"{expected or 'no region'}; the heaviest point ({lat:.4f}, {lon:.4f}) is {km:.1f} km from {got}")
     near = [w for w in out["wrong"] if w[-1] <= BORDER_KM]
     print(f"of the wrong, heaviest point within {BORDER_KM:g} km of the named region (a border drawn at 1:10m): {len(near)}; "
           f"resolved to the containing region or one within {BORDER_KM:g} km: "

@@ -840,7 +840,7 @@ def write_web_layers(out: Path) -> None:
     """
     from capacitymap.render.geometry import TOLERANCE, WEB_TOLERANCE_COLUMN, web_geometry
 
-    for name, level, columns in (("admin1", "admin1", ADMIN1_COLUMNS), ("admin0", "admin0", ADMIN0_COLUMNS)):
+    for name, level, columns in (("admin1", "admin1", ADMIN1_COLUMNS), ("admin0", "country", ADMIN0_COLUMNS)):
         full = gpd.read_file(out / f"{name}.shp", engine="pyogrio")
         for c in columns:
             full[c] = full[c].fillna("").astype(str)

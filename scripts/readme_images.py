@@ -12,8 +12,6 @@ import tempfile
 from pathlib import Path
 
 from capacitymap.demo import demo_maps
-from capacitymap.maps import make_map, make_still
-from capacitymap.render import render_html
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
@@ -27,11 +25,11 @@ def main() -> None:
 
     maps = {d.name: d for d in demo_maps()}
     for name in STILLS:
-        (IMAGES / f"{name}.png").write_bytes(make_still(maps[name].spec, maps[name].layers, fmt="png"))
+        (IMAGES / f"{name}.png").write_bytes(maps[name].built.still(fmt="png"))
         print(f"wrote {IMAGES / f'{name}.png'}")
     with tempfile.TemporaryDirectory() as tmp:
         page_path = Path(tmp) / "north-america.html"
-        page_path.write_text(render_html(make_map(maps["north-america"].spec, maps["north-america"].layers)), encoding="utf-8")
+        page_path.write_text(maps["north-america"].built.html(), encoding="utf-8")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 800})

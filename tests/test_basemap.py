@@ -108,7 +108,7 @@ def test_the_shipped_admin0_layer_has_no_band_across_the_map():
 @pytest.mark.parametrize("preset", list(PRESETS))
 def test_no_drawn_ring_spans_more_than_180_degrees_at_any_preset(preset):
     p = resolve_preset(preset)
-    for layer in ((io.read_admin0_web(), io.read_admin0()) if p.level == "admin0" else (io.read_admin1_web(), io.read_admin1())):
+    for layer in ((io.read_admin0_web(), io.read_admin0()) if p.level == "country" else (io.read_admin1_web(), io.read_admin1())):
         drawn, level = select_regions(layer, p)
         for code, geom in zip(drawn.iloc[:, 0], web_geometry(drawn, level)):
             assert max(ring_widths(geom)) <= 180, (preset, code)
@@ -196,7 +196,7 @@ def test_north_america_land_is_the_neighbours_and_borders_are_between_the_drawn_
 @pytest.mark.parametrize(("preset", "budget_kb"), [("north-america", 70), ("china", 90), ("world", 50), ("us", 100)])
 def test_payload_stays_small(preset, budget_kb):
     p = resolve_preset(preset)
-    drawn, level = select_regions(io.read_admin0_web() if p.level == "admin0" else io.read_admin1_web(), p)
+    drawn, level = select_regions(io.read_admin0_web() if p.level == "country" else io.read_admin1_web(), p)
     size = len(script_json(basemap_payload(drawn, level, p.bbox)).encode())
     assert size <= budget_kb * 1000, f"{preset}: {size / 1000:.0f} KB"
 
@@ -214,7 +214,7 @@ def test_world_land_is_what_the_choropleth_does_not_draw():
 
 def test_bad_arguments_say_what_was_expected():
     regions = small_regions()
-    with pytest.raises(BoundaryError, match="expected level 'admin1' or 'admin0', got 'states'"):
+    with pytest.raises(BoundaryError, match="expected level 'admin1' or 'country', got 'states'"):
         basemap_payload(regions, "states", BBox(-120, 20, -50, 65))
     with pytest.raises(BoundaryError, match=r"expected bounds as a BBox or \[\[south, west\], \[north, east\]\]"):
         basemap_payload(regions, "admin1", "everywhere")
@@ -238,7 +238,7 @@ def test_a_wide_view_sends_the_detail_it_needs_and_stays_a_coverage(preset, budg
     from capacitymap.render.geometry import features_json, key_of, view_tolerance
 
     p = resolve_preset(preset)
-    drawn, level = select_regions(io.read_admin0_web() if p.level == "admin0" else io.read_admin1_web(), p)
+    drawn, level = select_regions(io.read_admin0_web() if p.level == "country" else io.read_admin1_web(), p)
     geometry = web_geometry(drawn, level)
     size = len(features_json(drawn, geometry, key_of(level)).encode())
     assert size <= budget_kb * 1000, f"{preset}: {size / 1000:.0f} KB"

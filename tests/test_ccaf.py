@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from capacitymap import api, io
+from capacitymap import api
 from capacitymap.cli import main
 from capacitymap.errors import DataError
 from capacitymap.maps import hashrate_layers
 from capacitymap.method import estimate_hashrate, to_region_values
+from capacitymap.records import Records, read_hashrate
 from capacitymap.render import MapSpec
 
 TODAY = dt.date(2026, 11, 21)  # the day the data was last updated: no figure is dated after it
@@ -29,8 +30,8 @@ DATA = Path(__file__).parents[1] / "data" / "hashrate"
 pytestmark = pytest.mark.integration
 
 
-def read(name: str, **options: object) -> io.Records:
-    return io.read_hashrate(CCAF / name, today=TODAY, **options)
+def read(name: str, **options: object) -> Records:
+    return read_hashrate(CCAF / name, today=TODAY, **options)
 
 
 def run(*args: object) -> object:
@@ -104,7 +105,7 @@ def test_region_download_alone_maps_shares_of_the_country(admin1, admin0) -> Non
 
 
 def test_region_download_with_countries_gives_shares_of_global() -> None:
-    records = io.read_hashrate([CCAF / "mining_countries_v111.csv", CCAF / "china_provinces.csv"], today=TODAY).frame
+    records = read_hashrate([CCAF / "mining_countries_v111.csv", CCAF / "china_provinces.csv"], today=TODAY).frame
     result = estimate_hashrate(records, level="admin1", month="2020-04")
     assert result.metadata["scope"] == "global"
     xj = row(result.table, "2020-04", "CN", "CN-XJ")
@@ -133,7 +134,7 @@ def test_hashrate_ehs_map_and_weighted_average() -> None:
     april = made.layers.values[made.layers.values["month"] == "2020-04"].set_index("iso_a2")
     assert april.loc["CN", "value"] == 72.19 and april["value"].notna().all()
     result = api.estimate_from_files(CCAF / "mining_countries_v111.csv", today=TODAY,
-                                     options=api.HashrateOptions(months="2020-03:2020-04", average="weighted"))
+                                     options=api.HashrateOptions(months=api.MonthRange("2020-03", "2020-04"), average="weighted"))
     china = row(result.table, "2020-03:2020-04", "CN")
     # Each month's shares sum to 100.00% here, so the network is the sum of CCAF's EH/s.
     march_network = sum([71.64, 5.79, 7.55, 6.38, 6.0, 4.39, 3.77, 0.84, 0.46, 0.0])
@@ -196,7 +197,7 @@ def test_month_with_figures_for_only_some_places_gets_a_caption(admin1, admin0) 
 
 
 def test_coverage_note_fits_the_months_shown(admin1, admin0) -> None:  # noqa: ANN001
-    records = io.read_hashrate(DATA / "mining_countries.csv", today=TODAY).frame
+    records = read_hashrate(DATA / "mining_countries.csv", today=TODAY).frame
     a0 = admin0.assign(geometry=None)
     early = hashrate_layers(estimate_hashrate(records, month="2019-09"), admin1=admin1, admin0=a0, level="country").coverage_note
     late = hashrate_layers(estimate_hashrate(records, month="2022-01"), admin1=admin1, admin0=a0, level="country").coverage_note
@@ -271,7 +272,7 @@ def test_xlsx_download_with_percent_cells_kept_as_fractions(tmp_path: Path) -> N
         ws.append([dt.datetime(2020, 4, 1), name, share, ehs])  # Excel keeps 64.81% as 0.6481 and dates as dates
     path = tmp_path / "export.xlsx"
     wb.save(path)
-    records = io.read_hashrate(path, today=TODAY)
+    records = read_hashrate(path, today=TODAY)
     china = records.frame.set_index("country").loc["CN"]
     assert china["share"] == pytest.approx(0.6481) and china["month"] == "2020-04" and china["hashrate_ehs"] == 72.19
     assert any("read as fractions" in n.message for n in records.notes)

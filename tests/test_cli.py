@@ -176,12 +176,41 @@ def test_hashrate_vpn_correction_with_equal_pool_weights() -> None:
     assert sichuan["share"] == 0.0 and sichuan["vpn_corrected"] is True
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--vpn-correct", "CN-ZJ", "expected POOL:REGION[:VARIANT], got 'CN-ZJ'"),
+        ("--vpn-correct", "BTC.com:Zhejiang", "expected an ISO 3166-2 region code such as 'CN-ZJ', got 'Zhejiang'"),
+        ("--months", "2020-01", "expected a range YYYY-MM:YYYY-MM such as 2020-01:2020-03, got '2020-01'"),
+        ("--months", "2020-03:2020-01", "expected a range from an earlier to a later month"),
+    ],
+)
+def test_hashrate_option_strings_are_usage_errors_before_any_reading(option: str, value: str, message: str) -> None:
+    # The files do not exist: the option is refused while parsing, before anything is read.
+    for command in (["hashrate", "nowhere.csv"], ["render", "nowhere.csv", "--preset", "world", "-o", "never.html"]):
+        result = CliRunner().invoke(main, [*command, option, value])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.output.split())
+
+
+def test_the_vpn_correction_text_is_parsed_by_the_command_line() -> None:
+    from capacitymap.method import VpnCorrection
+
+    ctx = main.make_context("capacitymap", ["hashrate", "x.csv"], resilient_parsing=True)
+    parsed = main.commands["hashrate"].make_context(
+        "hashrate", ["x.csv", "--vpn-correct", "a:b:CN-ZJ", "--vpn-correct", "P:CN-SC:neighbours", "--months", "2020-01:2020-03"], parent=ctx)
+    assert parsed.params["vpn_correct"] == (VpnCorrection("a:b", "CN-ZJ"), VpnCorrection("P", "CN-SC", "neighbours"))
+    assert tuple(parsed.params["months"]) == ("2020-01", "2020-03")
+
+
 def test_embed_snippet() -> None:
     result = run("embed", "map.html", "--url", "https://example.org/m.html", "--height", "640")
     assert result.exit_code == 0
     assert '<iframe' in result.output and 'src="https://example.org/m.html"' in result.output and "640" in result.output
     bad = CliRunner().invoke(main, ["embed", "map.html", "--url", "javascript:alert(1)"])
     assert bad.exit_code == 1
+    spaced = run("embed", "my maps/north america.html")  # a relative path may hold spaces (file names do)
+    assert spaced.exit_code == 0 and 'src="north america.html"' in spaced.output
 
 
 def test_aggregate_points_to_csv(tmp_path: Path) -> None:
@@ -196,7 +225,7 @@ def test_aggregate_points_to_csv(tmp_path: Path) -> None:
     tx = table[table["region"] == "US-TX"]
     assert tx["hashrate_ehs"].tolist() == pytest.approx([2.0]) and tx["share"].tolist() == pytest.approx([2 / 5])
     # The written table is read back by the hashrate reader.
-    from capacitymap.io import read_hashrate
+    from capacitymap.records import read_hashrate
 
     assert len(read_hashrate(out).frame) == len(table)
 

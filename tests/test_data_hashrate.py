@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from capacitymap import api, io
+from capacitymap import api
 from capacitymap.method import estimate_hashrate
+from capacitymap.records import read_hashrate
 
 TODAY = dt.date(2026, 11, 21)  # the day the data was last updated: no figure is dated after it
 
@@ -122,7 +123,7 @@ def test_survey_is_its_own_source_not_ccafs_series() -> None:
 
 
 def test_hashrate_index_is_a_quarterly_source_of_its_own() -> None:
-    records = io.read_hashrate(HASHRATE_INDEX, today=TODAY).frame
+    records = read_hashrate(HASHRATE_INDEX, today=TODAY).frame
     assert set(records["pool"]) == {"Hashrate Index"} and set(records["month"]) == {"2025-Q2"}
     result = estimate_hashrate(records)
     us = result.table[result.table["country"] == "US"].iloc[0]
@@ -158,7 +159,7 @@ def test_readme_hashrate_row_counts() -> None:
 
 @pytest.fixture(scope="module")
 def records() -> pd.DataFrame:
-    return io.read_hashrate([COUNTRIES, PROVINCES], today=TODAY).frame
+    return read_hashrate([COUNTRIES, PROVINCES], today=TODAY).frame
 
 
 def test_april_2020_china(records: pd.DataFrame) -> None:

@@ -342,13 +342,11 @@ def test_web_only_wording_is_not_printed() -> None:
 def test_the_demo_stills_have_no_overlapping_text() -> None:
     from capacitymap.demo import demo_maps
     from capacitymap.export.static import build_still_figure
-    from capacitymap.maps import _with_note
 
     for item in demo_maps():
-        spec = _with_note(item.spec, item.layers)
+        spec, regions, values, facilities = item.built.drawn  # what built.still() draws
         for w, h, dpi in ((1200, 800, 150), (800, 500, 150)):
-            fig = build_still_figure(spec, regions=item.layers.regions, values=item.layers.values,
-                                     facilities=item.layers.facilities, width_px=w, height_px=h, dpi=dpi)
+            fig = build_still_figure(spec, regions=regions, values=values, facilities=facilities, width_px=w, height_px=h, dpi=dpi)
             assert _overlapping(fig) == [], (item.name, w, h)
             assert _outside(fig) == [], (item.name, w, h)
 

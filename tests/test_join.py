@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyproj import Geod
 
 from capacitymap.errors import DataError
 from capacitymap.filters import FilterError, Filters, apply_filters
-from capacitymap.io.rows import Records, empty_rejected
-from capacitymap.join import assign_regions, locate_points
+from capacitymap.join import assign_regions, locate_points, nearest_region
 from capacitymap.pipeline import map_facilities
+from capacitymap.records.rows import Records, empty_rejected
 from capacitymap.regions import Gazetteer
 from capacitymap.summary import summarize
 
@@ -193,11 +198,11 @@ UNKNOWN_TEXT_CSV = (
 
 
 def _read_unknown_text(tmp_path, gazetteer: Gazetteer, today):  # noqa: ANN001, ANN202
-    from capacitymap import io
+    from capacitymap.records import read_facilities
 
     path = tmp_path / "sites.csv"
     path.write_text(UNKNOWN_TEXT_CSV, encoding="utf-8")
-    return path, io.read_facilities(path, gazetteer=gazetteer, today=today, skip_invalid=True)
+    return path, read_facilities(path, gazetteer=gazetteer, today=today, skip_invalid=True)
 
 
 def test_unknown_region_text_without_coordinates_is_rejected_by_the_reader(tmp_path, gazetteer: Gazetteer, today) -> None:  # noqa: ANN001
@@ -254,3 +259,146 @@ def test_validate_reports_the_settled_text_as_a_warning_and_strict_as_a_problem(
     assert "place the facility in US-TX (Texas)" in report.warnings[0].message
     strict = api.validate([path], strict=True, today=today)
     assert [(p.line, p.column) for p in strict.problems] == [(3, "state")]
+
+
+# --- the nearest rule in metres, at every latitude (issue 14) ----------------------------------
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def _layer(*regions: tuple[str, object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"iso_3166_2": [c for c, _ in regions], "iso_a2": [c[:2] for c, _ in regions],
+                             "name": [c for c, _ in regions]}, geometry=[g for _, g in regions], crs="EPSG:4326")
+
+
+def _reference_km(geometry, lon: float, lat: float) -> float:  # noqa: ANN001
+    """Geodesic km from a point to a boundary sampled every 0.0002 degree near the point (independent of join.py)."""
+    near = shapely.intersection(geometry.boundary, shapely.box(lon - 3, lat - 1, lon + 3, lat + 1))
+    xy = shapely.get_coordinates(shapely.segmentize(near, 0.0002))
+    return float(np.min(_GEOD.inv(np.full(len(xy), lon), np.full(len(xy), lat), xy[:, 0], xy[:, 1])[2])) / 1000.0
+
+
+def _east_of(lon: float, lat: float, km: float, azimuth: float = 90.0) -> tuple[float, float]:
+    x, y, _ = _GEOD.fwd(lon, lat, azimuth, km * 1000.0)
+    return float(x), float(y)
+
+
+@pytest.mark.parametrize("lat", [0.0, 67.5])
+def test_nearest_rule_takes_20_km_and_rejects_30_km_at_the_equator_and_at_67_n(lat: float) -> None:
+    # The region's east edge is the meridian 10E; a geodesic leaving it due east is the perpendicular, so
+    # its end at 20 km is 20 km from the region (a degree of longitude is 111 km here, 43 km at 67.5N).
+    layer = _layer(("NO-20", shapely.box(0.0, lat - 2.0, 10.0, lat + 2.0)))
+    (x20, y20), (x30, y30) = _east_of(10.0, lat, 20.0), _east_of(10.0, lat, 30.0)
+    near, km = nearest_region(np.array([x20, x30]), np.array([y20, y30]), layer)
+    assert near.tolist() == [0, -1]
+    assert km == pytest.approx([20.0, 30.0], abs=0.001)  # a metre
+    result = assign_regions(facilities([{"latitude": y20, "longitude": x20}, {"latitude": y30, "longitude": x30}]), layer)
+    assert result.facilities["placement"].tolist()[0] == "nearest"
+    assert result.facilities["iso_3166_2"].tolist()[0] == "NO-20"
+    assert list(result.problems) == [1]
+    assert "the nearest covered region is 30 km away (more than 25 km)" in result.problems[1][0].message
+
+
+# An L-shaped region at 70N: the point is 19 km west of its east arm and 33 km north of its south arm. In degrees the
+# south arm is nearer (0.30 degree against 0.50), which is how the rule used to pick the spot it measured.
+L_SHAPE = shapely.union(shapely.box(20.0, 60.0, 40.0, 69.7), shapely.box(30.5, 69.7, 40.0, 72.0))
+L_POINT = _east_of(30.5, 70.0, 19.0, azimuth=270.0)
+
+
+def test_a_point_19_km_from_a_region_at_70_n_is_placed_though_nearer_in_degrees_to_a_farther_edge() -> None:
+    x, y = L_POINT
+    assert not L_SHAPE.intersects(shapely.Point(x, y))
+    assert _reference_km(L_SHAPE, x, y) == pytest.approx(19.0, abs=0.001)
+    result = assign_regions(facilities([{"latitude": y, "longitude": x}]), _layer(("NO-20", L_SHAPE)))
+    assert not result.problems
+    assert (result.facilities["iso_3166_2"].iat[0], result.facilities["placement"].iat[0]) == ("NO-20", "nearest")
+
+
+def test_the_nearest_region_is_the_nearest_on_the_ground_not_in_degrees() -> None:
+    # NO-19, a strip 22 km south of the point, is nearer in degrees than NO-20's east arm (19 km away).
+    x, y = L_POINT
+    strip = shapely.box(29.0, 69.75, 30.2, 69.80)
+    layer = _layer(("NO-20", L_SHAPE), ("NO-19", strip))
+    assert _reference_km(strip, x, y) == pytest.approx(22.2, abs=0.1)
+    near, km = nearest_region(np.array([x]), np.array([y]), layer)
+    assert near.tolist() == [sorted(layer["iso_3166_2"]).index("NO-20")]
+    assert km[0] == pytest.approx(19.0, abs=0.001)
+
+
+def test_the_nearest_rule_reaches_across_the_antimeridian() -> None:
+    x, y = _east_of(180.0, 65.0, 10.0)  # 10 km east of the meridian 180, written as -179.8
+    assert x < -179.0
+    near, km = nearest_region(np.array([x, -x]), np.array([y, y]), _layer(("RU-CHU", shapely.box(170.0, 60.0, 180.0, 70.0))))
+    assert near.tolist() == [0, 0]
+    assert km[0] == pytest.approx(10.0, abs=0.001)
+
+
+def test_equal_distances_go_to_the_code_that_sorts_first() -> None:
+    # A point 20 km south of the corner two regions share.
+    x, y = _east_of(10.0, 0.0, 20.0, azimuth=180.0)
+    layer = _layer(("US-TX", shapely.box(10.0, 0.0, 12.0, 2.0)), ("US-LA", shapely.box(8.0, 0.0, 10.0, 2.0)))
+    near, km = nearest_region(np.array([x]), np.array([y]), layer)
+    assert near.tolist() == [0] and km[0] == pytest.approx(20.0, abs=0.001)  # US-LA sorts first
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("lat", "lon", "code", "km"), [
+    (69.432, -138.0, "CA-YT", 19.976),  # off the Yukon coast (the rule in degrees measured 33.4 km: rejected)
+    (68.539, -95.208, "CA-NU", 20.351),  # off Nunavut's coast (27.7 km in degrees: rejected)
+    (69.190, 15.0, "NO-18", 20.016),  # off Norway's Nordland coast
+    (69.542, -138.0, None, 29.953),  # 30 km off the Yukon coast: not placed
+    (69.285, 15.0, None, 30.029),  # 30 km off Nordland: not placed
+])
+def test_the_nearest_rule_on_the_shipped_layer_at_68_to_70_n(lat: float, lon: float, code: str | None, km: float) -> None:
+    from capacitymap.io import read_admin1
+
+    layer = read_admin1()
+    regions = layer.sort_values("iso_3166_2", ignore_index=True)
+    near, got = nearest_region(np.array([lon]), np.array([lat]), layer)
+    nearest_code = code or ("CA-YT" if lon < 0 else "NO-18")
+    reference = _reference_km(regions.geometry[regions["iso_3166_2"] == nearest_code].iat[0], lon, lat)
+    assert got[0] == pytest.approx(reference, abs=0.001) and got[0] == pytest.approx(km, abs=0.001)
+    assert (regions["iso_3166_2"].iat[near[0]] if near[0] >= 0 else None) == code
+    placed = assign_regions(facilities([{"latitude": lat, "longitude": lon}]), layer)
+    assert placed.facilities["iso_3166_2"].iat[0] == code
+    assert placed.facilities["placement"].iat[0] == ("nearest" if code else None)
+
+
+# --- issue 14 item 1 on a file of the real points' shape: one country per point at both levels ---
+
+POINTS = Path(__file__).parent / "fixtures" / "messy" / "pool_points_borders.csv"
+
+
+def _aggregate(tmp_path: Path, level: str) -> pd.DataFrame:
+    from capacitymap.cli import main
+
+    out = tmp_path / f"{level}.csv"
+    args = ["aggregate", str(POINTS), "--weight", "Avg Hashrate", "--by", "Month", "--level", level, "-o", str(out), "--quiet"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(out, keep_default_na=False, na_values=[""])
+
+
+@pytest.mark.integration
+def test_country_totals_are_the_same_at_both_levels_on_the_real_points_shape(tmp_path: Path) -> None:
+    # The geolocation database's shape (Month, CRCode, SDName, coordinates, Avg Hashrate), with the border and
+    # coast cases of issue 14: New York City, Shenzhen next to Hong Kong, Kota Kinabalu 2 km off Sabah, a point
+    # 31 km off Long Island, Abakan (in Krasnoyarsk on the 1:10m layer), Anadyr and Fiji near the antimeridian.
+    by_country = _aggregate(tmp_path, "country")
+    by_region = _aggregate(tmp_path, "admin1")
+    frame = pd.read_csv(POINTS, keep_default_na=False, na_values=[""])
+    assert by_country["region"].isna().all()
+    summed = by_region.groupby(["Month", "country"])[["hashrate_ehs", "points"]].sum()
+    direct = by_country.set_index(["Month", "country"])[["hashrate_ehs", "points"]].sort_index()
+    pd.testing.assert_index_equal(direct.index, summed.index)
+    assert direct["points"].tolist() == summed["points"].tolist()
+    np.testing.assert_allclose(direct["hashrate_ehs"], summed["hashrate_ehs"], rtol=1e-12, atol=0)
+    # Nothing dropped: every point and all the weight (TH/s in, EH/s out) is in each table, shares sum to 1 per month.
+    for table in (by_country, by_region):
+        assert table["points"].sum() == len(frame)
+        assert table["hashrate_ehs"].sum() == pytest.approx(frame["Avg Hashrate"].sum() / 1e6, rel=1e-12)
+        assert table.groupby("Month")["share"].sum().tolist() == pytest.approx([1.0, 1.0], abs=1e-12)
+    june = by_region[by_region["Month"] == 201806].set_index("region")
+    assert june.loc["US-NY", "points"] == 1 and june.loc["CN-GD", "points"] == 1 and june.loc["MY-12", "points"] == 1
+    assert by_country.set_index(["Month", "country"]).loc[(201806, "HK"), "points"] == 1
+    assert by_country.set_index(["Month", "country"]).loc[(201806, "US"), "hashrate_ehs"] == pytest.approx(2350.25 / 1e6)

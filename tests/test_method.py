@@ -11,6 +11,7 @@ Weights 20/100, 30/100, 50/100 = 0.2, 0.3, 0.5.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from math import fsum
 from pathlib import Path
@@ -32,6 +33,7 @@ from capacitymap.method import (
     POOL_SHARE_COLUMNS,
     RESULT_COLUMNS,
     VPN_VARIANTS,
+    MonthRange,
     VpnCorrection,
     admin1_adjacency,
     aggregate_pools,
@@ -45,7 +47,6 @@ from capacitymap.method import (
     month_range,
     mw_to_ehs,
     normalise_pool_shares,
-    parse_vpn_correction,
     resolve_window,
     to_region_values,
 )
@@ -277,6 +278,28 @@ def test_record_errors_are_located(rows, pattern):
         normalise_pool_shares(frame(rows))
 
 
+def test_records_from_the_reader_are_not_checked_row_by_row_again(tmp_path):
+    """The reader checked each row; the method checks only what a reader cannot know."""
+    from capacitymap.records import read_hashrate
+
+    path = tmp_path / "pools.csv"
+    path.write_text("month,pool,country,region,share,share_of\n2020-04,A,CN,,0.8,global\n2020-04,A,US,,0.2,global\n"
+                    "2020-04,A,CN,Xinjiang,0.5,country\n", encoding="utf-8")
+    records = read_hashrate([path], today=dt.date(2025, 1, 1)).frame
+    trusted = estimate_hashrate(records, validated=True, level="admin1").table
+    assert trusted.equals(estimate_hashrate(records, level="admin1").table)  # the same result, checked once
+    # A row no reader lets through shows that the row checks are skipped for read records, and kept for frames handed in:
+    odd = pd.concat([records, frame([rec(APR, "B", "CN", None, 0.5, "half", line=9)])], ignore_index=True)
+    with pytest.raises(DataError, match="share_of: expected 'global' or 'country', got 'half'"):
+        estimate_hashrate(odd)
+    assert "B" in estimate_hashrate(odd, validated=True, pool_weighting="equal").metadata["pools"]
+    # What a reader cannot know is checked either way: a second row for the same place, given as a share of something else.
+    twice = pd.concat([records, records.iloc[[2]].assign(share_of="global", share=0.4)], ignore_index=True)
+    for validated in (False, True):
+        with pytest.raises(DataError, match=r"pools.csv:4:region: expected one row per month, pool, country and region"):
+            estimate_hashrate(twice, validated=validated, level="admin1")
+
+
 def test_every_record_problem_is_reported_at_once():
     rows = [rec("bad", "A", "CN", None, 0.5, line=2), rec(APR, "A", "CN", None, 2.0, line=3)]
     with pytest.raises(DataError) as info:
@@ -344,7 +367,7 @@ def test_vpn_proportional_zhejiang_by_hand():
 
 def test_vpn_proportional_then_extrapolation_and_aggregation_by_hand():
     result = estimate_hashrate(three_pools(), pool_hashrate=POOL_EHS, level="admin1",
-                               vpn_corrections=[parse_vpn_correction("A:CN-ZJ")])
+                               vpn_corrections=[VpnCorrection("A", "CN-ZJ")])
     t = result.table
     # A after correction, within China: XJ (0.4 + 0.4/7)/0.8 = 4/7, SC 3/7, ZJ 0; B: XJ 1/2, SC 1/4, NM 1/4
     d = {"CN-XJ": (4 / 7 + 1 / 2) / 2, "CN-SC": (3 / 7 + 1 / 4) / 2, "CN-NM": (0 + 1 / 4) / 2, "CN-ZJ": 0.0}
@@ -372,7 +395,7 @@ def test_vpn_neighbours_zhejiang_on_squares_by_hand():
     assert "CN-BJ" not in a.index and "VN-01" not in set(out["region"].dropna())
     assert set(moves["variant"]) == {"neighbours"} and len(moves) == 3
     result = estimate_hashrate(three_pools(), pool_hashrate=POOL_EHS, level="admin1", admin1=squares(),
-                               vpn_corrections=[parse_vpn_correction("A:CN-ZJ:neighbours")])
+                               vpn_corrections=[VpnCorrection("A", "CN-ZJ", "neighbours")])
     assert value(result.table, "CN", "CN-NM") == pytest.approx(
         0.2 * (0.1 / 3) + 0.3 * 0.15 + 0.5 * 0.5 * ((0.1 / 3) / 0.8 + 0.25) / 2, abs=TOL)
 
@@ -396,7 +419,8 @@ def test_vpn_errors(correction, pattern):
         s = normalise_pool_shares(rows)
         s.loc[(s["pool"] == "A") & (s["region"] == "CN-HI"), "share"] = 0.05
         s.loc[(s["pool"] == "A") & (s["region"] == "CN-ZJ"), "share"] = 0.05
-        correct_vpn(s, [parse_vpn_correction(correction)], admin1=layer)
+        pool, region, *variant = correction.split(":")
+        correct_vpn(s, [VpnCorrection(pool, region, *variant)], admin1=layer)
 
 
 def test_vpn_proportional_needs_other_listed_regions():
@@ -421,22 +445,23 @@ def test_vpn_is_off_by_default_and_says_so():
     assert "no VPN correction (off unless asked for)" in format_explain(result)
 
 
-def test_parse_vpn_correction():
-    assert parse_vpn_correction("BTC.com:CN-ZJ") == VpnCorrection("BTC.com", "CN-ZJ", "proportional")
-    assert parse_vpn_correction("BTC.com:CN-ZJ:neighbours") == VpnCorrection("BTC.com", "CN-ZJ", "neighbours")
-    assert parse_vpn_correction("a:b:CN-ZJ").pool == "a:b"
-    assert str(parse_vpn_correction("P:CN-ZJ")) == "P:CN-ZJ:proportional"
+def test_vpn_correction_checks_its_values():
+    assert str(VpnCorrection("P", "CN-ZJ")) == "P:CN-ZJ:proportional"
     assert VPN_VARIANTS == ("proportional", "neighbours")
-    with pytest.raises(MethodError, match=r"expected 'POOL:REGION\[:VARIANT\]', got 'CN-ZJ'"):
-        parse_vpn_correction("CN-ZJ")
     with pytest.raises(MethodError, match=r"expected an ISO 3166-2 region code such as 'CN-ZJ', got 'Zhejiang'"):
-        parse_vpn_correction("P:Zhejiang")
+        VpnCorrection("P", "Zhejiang")
     with pytest.raises(MethodError, match=r"expected a variant in .*got 'equal'"):
-        VpnCorrection("P", "CN-ZJ", "equal")
+        VpnCorrection("P", "CN-ZJ", "equal")  # type: ignore[arg-type]
     with pytest.raises(MethodError, match=r"expected a pool name, got ''"):
         VpnCorrection("", "CN-ZJ")
-    with pytest.raises(MethodError, match=r"expected text 'POOL:REGION\[:VARIANT\]', got None"):
-        parse_vpn_correction(None)
+
+
+def test_a_month_range_is_checked_when_made():
+    assert tuple(MonthRange("2020-01", "2020-03")) == ("2020-01", "2020-03") and str(MonthRange("2024-Q1", "2024-Q2")) == "2024-Q1:2024-Q2"
+    with pytest.raises(MethodError, match=r"expected a range from an earlier to a later month, got '2020-03':'2020-01'"):
+        MonthRange("2020-03", "2020-01")
+    with pytest.raises(MethodError, match=r"expected a month 'YYYY-MM', got '2020-13'"):
+        MonthRange("2020-01", "2020-13")
 
 
 # --- 4. time windows ---------------------------------------------------------------------------------
@@ -453,7 +478,7 @@ NETWORK_Q1 = pd.DataFrame({"month": ["2020-01", "2020-02", "2020-03"], "hashrate
 
 
 def test_three_month_plain_average_by_hand():
-    t = estimate_hashrate(three_months(), months="2020-01:2020-03", average="plain", network_hashrate=NETWORK_Q1).table
+    t = estimate_hashrate(three_months(), months=MonthRange("2020-01", "2020-03"), average="plain", network_hashrate=NETWORK_Q1).table
     assert value(t, "CN") == pytest.approx((0.7 + 0.6 + 0.5) / 3, abs=TOL)
     assert value(t, "US") == pytest.approx((0.3 + 0.4 + 0.5) / 3, abs=TOL)
     # hashrate: the mean of the monthly EH/s, (70 + 72 + 90) / 3
@@ -462,7 +487,7 @@ def test_three_month_plain_average_by_hand():
 
 
 def test_three_month_weighted_average_by_hand_and_default():
-    result = estimate_hashrate(three_months(), months="2020-01:2020-03", network_hashrate=NETWORK_Q1)
+    result = estimate_hashrate(three_months(), months=MonthRange("2020-01", "2020-03"), network_hashrate=NETWORK_Q1)
     t = result.table
     # (100*0.7 + 120*0.6 + 180*0.5) / (100 + 120 + 180) = 232 / 400
     assert value(t, "CN") == pytest.approx(232 / 400, abs=TOL)
@@ -488,22 +513,22 @@ def test_every_month_on_its_own_and_one_month():
 def test_a_region_absent_in_one_month_of_a_window_counts_zero_that_month():
     rows = [rec("2020-01", "P", "CN", None, 1.0), rec("2020-01", "P", "CN", "CN-XJ", 1.0),
             rec("2020-02", "P", "CN", None, 1.0)]
-    t = estimate_hashrate(frame(rows), months="2020-01:2020-02", level="admin1").table
+    t = estimate_hashrate(frame(rows), months=MonthRange("2020-01", "2020-02"), level="admin1").table
     assert value(t, "CN", "CN-XJ") == pytest.approx(0.5, abs=TOL)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"months": "2020-01:2020-04"}, r"got none for \['2020-04'\]; add those months' records .*never counted as zero"),
+        ({"months": ("2020-01", "2020-04")}, r"got none for \['2020-04'\]; add those months' records .*never counted as zero"),
         ({"month": "2020-05"}, r"expected a month the records cover \(2020-01 to 2020-03\), got '2020-05'"),
         ({"month": "May"}, r"expected a month 'YYYY-MM', got 'May'"),
-        ({"month": "2020-01", "months": "2020-01:2020-02"}, r"expected one month or one range"),
+        ({"month": "2020-01", "months": ("2020-01", "2020-02")}, r"expected one month or one range"),
         ({"average": "plain"}, r"got average 'plain' without one"),
-        ({"months": "2020-01:2020-03", "average": "weighted"}, r"expected a network hashrate series to weight the months by"),
-        ({"months": "2020-01:2020-03", "average": "median"}, r"expected an average in \('plain', 'weighted'\), got 'median'"),
-        ({"months": "2020-03:2020-01"}, r"expected a range from an earlier to a later month, got '2020-03':'2020-01'"),
-        ({"months": "2020-01"}, r"expected a range 'YYYY-MM:YYYY-MM', got '2020-01'"),
+        ({"months": ("2020-01", "2020-03"), "average": "weighted"}, r"expected a network hashrate series to weight the months by"),
+        ({"months": ("2020-01", "2020-03"), "average": "median"}, r"expected an average in \('plain', 'weighted'\), got 'median'"),
+        ({"months": ("2020-03", "2020-01")}, r"expected a range from an earlier to a later month, got '2020-03':'2020-01'"),
+        ({"months": "2020-01:2020-02"}, r"expected a range of months MonthRange\(first, last\), got '2020-01:2020-02'"),
         ({"level": "county"}, r"expected level in \('country', 'admin1'\), got 'county'"),
         ({"pool_weighting": "votes"}, r"expected pool weighting in .*got 'votes'"),
     ],
@@ -517,13 +542,13 @@ def test_missing_months_in_the_middle_are_listed():
     records = three_months()
     records = records[records["month"] != "2020-02"]
     with pytest.raises(MethodError, match=r"got none for \['2020-02'\]"):
-        estimate_hashrate(records, months="2020-01:2020-03")
+        estimate_hashrate(records, months=MonthRange("2020-01", "2020-03"))
 
 
 def test_network_series_errors():
     short = NETWORK_Q1.iloc[:2]
     with pytest.raises(MethodError, match=r"expected the network hashrate series to cover 2020-01:2020-03, got none for \['2020-03'\]"):
-        estimate_hashrate(three_months(), months="2020-01:2020-03", network_hashrate=short)
+        estimate_hashrate(three_months(), months=MonthRange("2020-01", "2020-03"), network_hashrate=short)
     bad = pd.DataFrame({"month": ["2020-01", "2020-01"], "hashrate_ehs": [100.0, 0.0], "source_file": "net.csv", "line": [2, 3]})
     with pytest.raises(DataError, match=r"net.csv:3:hashrate_ehs: expected a positive number of EH/s, got 0.0"):
         estimate_hashrate(three_months(), network_hashrate=bad)
@@ -589,7 +614,7 @@ def test_ccaf_single_pool_reproduces_published_shares_exactly():
 
 
 def test_ccaf_export_files_in_data_reproduce_april_2020():
-    from capacitymap.io import read_hashrate
+    from capacitymap.records import read_hashrate
 
     root = Path(__file__).resolve().parents[1] / "data" / "hashrate"
     records = read_hashrate([root / "mining_countries.csv", root / "mining_provinces_china.csv"]).frame
@@ -709,7 +734,7 @@ def test_shares_sum_to_one_after_every_step(data):
     monthly = aggregate_pools(extrapolated, weights)
     assert np.allclose(monthly[monthly["region"].isna()].groupby("month")["share"].sum(), 1.0, atol=TOL)
     for average in (None, "plain"):
-        result = estimate_hashrate(records, pool_hashrate=ehs, months=f"2020-01:{max(records['month'])}" if average else None,
+        result = estimate_hashrate(records, pool_hashrate=ehs, months=MonthRange("2020-01", max(records["month"])) if average else None,
                                    average=average, vpn_corrections=corrections, level="admin1")
         t = result.table
         assert np.allclose(t[t["region"].isna()].groupby("month")["share"].sum(), 1.0, atol=TOL)

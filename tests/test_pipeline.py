@@ -128,7 +128,7 @@ def test_monthly_steps_run_evenly_from_the_first_to_the_last_dated_figure(b: api
     # the last step's reconciliation accounts for every row
     rec = steps.last.reconciliation
     assert rec.balanced and (rec.rows_mapped, rec.mw_mapped) == (3, 290.0)
-    layers = api.map_files([FILE], MapSpec(preset="north-america"), boundaries=b, by_month=True).layers
+    layers = api.map_files([FILE], MapSpec(preset="north-america"), boundaries=b, every="month").layers
     assert layers.values.equals(steps.values) and "at each of 16 steps, 2021-11 to 2023-02" in layers.coverage_note.lower()
 
 
@@ -248,7 +248,7 @@ def test_row_order_never_changes_a_byte(b: api.Boundaries, tmp_path_factory: pyt
     pages, tables = [], []
     for path in (plain, shuffled):
         made = api.map_files([path], MapSpec(preset="north-america"), boundaries=b)
-        pages.append(render_html(made.build()))
+        pages.append(render_html(made.built))
         tables.append(api.summarize_facilities(path, boundaries=b).table.to_csv())
     assert pages[0] == pages[1] and tables[0] == tables[1]
 
@@ -262,12 +262,12 @@ def test_sums_are_exact_whatever_the_order() -> None:
     assert forward == backward == math.fsum([0.1, 0.2, 0.3, 1e16])
 
 
-@pytest.mark.parametrize("view", [{}, {"by_month": True}, {"change": ("2022-12", "2025-01")}])
+@pytest.mark.parametrize("view", [{}, {"every": "month"}, {"change": ("2022-12", "2025-01")}])
 def test_the_shipped_file_reversed_gives_the_same_page(b: api.Boundaries, tmp_path: Path, view: dict) -> None:
     text = NA.read_text(encoding="utf-8").splitlines()
     reversed_file = tmp_path / "reversed.csv"
     reversed_file.write_text("\n".join([text[0], *text[:0:-1]]) + "\n", encoding="utf-8")
-    pages = [render_html(api.map_files([path], MapSpec(preset="north-america"), boundaries=b, **view).build())
+    pages = [render_html(api.map_files([path], MapSpec(preset="north-america"), boundaries=b, **view).built)
              for path in (NA, reversed_file)]
     assert pages[0] == pages[1]
 
@@ -299,3 +299,34 @@ def test_every_step_is_the_map_of_that_date(b: api.Boundaries, path: Path, prese
         here = steps.values[steps.values["month"] == step]
         assert by_region(here) == by_region(api.map_files([path], MapSpec(preset=preset), boundaries=b,
                                                           filters=Filters(as_of=step_end(step))).layers.values)
+
+
+BUILT = """operator,site,country,region,latitude,longitude,capacity_mw,status,as_of,source_url
+Hut,Culberson,US,TX,31.04,-104.83,63,under_construction,2024-02-27,https://hut.example/a
+Hut,Culberson,US,TX,31.04,-104.83,63,operational,2024-04,https://hut.example/b
+Riot,Corsicana,US,TX,32.08,-96.46,1000,planned,2022-10-19,https://riot.example/a
+Riot,Corsicana,US,TX,32.08,-96.46,400,operational,2025-01-22,https://riot.example/b
+Wulf,Lake,US,NY,43.35,-78.61,150,operational,2024-06,https://wulf.example/a
+Wulf,Lake,US,NY,43.35,-78.61,200,under_construction,2024-06,https://wulf.example/b
+"""
+
+
+def test_a_build_a_later_figure_reports_done_leaves_the_pipeline_and_is_never_counted_twice(b: api.Boundaries, tmp_path: Path) -> None:
+    path = tmp_path / "built.csv"
+    path.write_text(BUILT, encoding="utf-8")
+    mapped = api.load_facilities(path, boundaries=b)
+    # Culberson's 63 MW under construction became its 63 MW operational: not in the pipeline any more.
+    # Corsicana's 1,000 MW plan is only partly built (400 MW): it stays. Lake's expansion, reported on the
+    # same date as its running capacity, stays.
+    assert sorted(zip(mapped.pipeline["site"], mapped.pipeline["capacity_mw"])) == [("Corsicana", 1000.0), ("Lake", 200.0)]
+    assert lines(mapped.reconciliation)["superseded by a newer figure"] == (1, 63.0) and mapped.reconciliation.balanced
+    # counting both statuses adds Culberson once (63 MW), not twice
+    both = api.load_facilities(path, boundaries=b, filters=Filters(statuses=("operational", "under_construction")))
+    assert sorted(zip(both.facilities["site"], both.facilities["capacity_mw"])) == [("Corsicana", 400.0), ("Culberson", 63.0), ("Lake", 150.0), ("Lake", 200.0)]
+    # before the build was reported done, it is in the pipeline; the steps agree month by month
+    assert sorted(api.load_facilities(path, boundaries=b, filters=Filters(as_of="2024-03")).pipeline["site"]) == ["Corsicana", "Culberson"]
+    steps = capacity_steps(mapped, gazetteer=b.gazetteer)
+    pipe = steps.pipeline
+    assert steps.steps[0] == "2024-04"  # the first operational figure
+    assert sorted(pipe.loc[pipe["month"] == "2024-04", "site"]) == ["Corsicana"]
+    assert sorted(pipe.loc[pipe["month"] == "2024-06", "site"]) == ["Corsicana", "Lake"]

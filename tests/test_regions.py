@@ -296,7 +296,28 @@ def test_names_benchmark_checks_names_against_the_regions_holding_their_points()
     assert sorted((iso3, name) for iso3, name, *_ in out["right"]) == [
         ("KAZ", "Almaty"), ("KAZ", "Almaty oblysy"), ("MYS", "Sabah"), ("RUS", "Khakasiya, Respublika"), ("RUS", "Vologodskaya oblast'")]
     assert [(w[0], w[1], w[2], w[3]) for w in out["wrong"]] == [("GEO", "Guria", "GE-TB", "GE-GU")]  # Tbilisi's coordinates
+    # The miss is listed with its heaviest point and that point's geodesic distance to the region named.
+    assert out["wrong"][0][6] == (41.69278, 44.80154) and out["wrong"][0][7] == pytest.approx(179.6, abs=0.1)
     assert [(u[0], u[1], u[2], u[3]) for u in out["unknown"]] == [("USA", "Pensilvania", "US-PA", "Pennsylvania (US-PA)")]
     assert out["ambiguous"] == []
     assert out["out_of_scope"] == [("FRA", "Ile-de-France", 1)]
     assert out["no_name"] == [("USA", "-", 1)]
+
+
+@pytest.mark.integration
+def test_names_benchmark_places_points_as_aggregate_does() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    from capacitymap.io import read_admin0, read_admin1
+
+    spec = importlib.util.spec_from_file_location("names_benchmark", Path(__file__).resolve().parent.parent / "benchmarks" / "names.py")
+    names = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(names)
+    points = pd.DataFrame({"latitude": [22.5455, 22.2793, 5.9749, 40.3], "longitude": [114.0683, 114.1628, 116.0724, -73.6]})
+    # Shenzhen; Hong Kong (a country without admin-1 regions in the layer); Kota Kinabalu, 2 km off Sabah;
+    # 31 km off Long Island (placed nowhere).
+    got = names.containing_region(points, read_admin1(), read_admin0()).tolist()
+    assert got == ["CN-GD", "HK", "MY-12", ""]

@@ -678,7 +678,7 @@ def test_north_america_with_all_layers_is_at_most_one_megabyte():
 def test_parts_crossing_the_antimeridian_are_drawn_east_of_it():
     crossing = shapely.Polygon([(-179.5, 60), (-179.5, 62), (179.5, 62), (179.5, 60)])  # a band the wrong way round
     frame = gpd.GeoDataFrame({"iso_a2": ["RU"], "name": ["Russia"]}, geometry=[crossing], crs=4326)
-    geom = web_geometry(frame, "admin0").iloc[0]
+    geom = web_geometry(frame, "country").iloc[0]
     west, _, east, _ = geom.bounds
     assert east - west < 2 and west >= 179
 

@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from capacitymap import io
 from capacitymap.errors import DataError, OutputError
 from capacitymap.io.tables import Limits, read_header, read_table
 from capacitymap.io.write import (
@@ -32,6 +31,7 @@ from capacitymap.io.write import (
     sweep_stale_temporaries,
     write_bytes_atomic,
 )
+from capacitymap.records import kinds_of, read_records
 
 SRC = Path(__file__).parents[1] / "src"
 SITES = "operator,site,state,capacity_mw,status\nRiot,Rockdale,Texas,700,operational\nBitfarms,Sherbrooke,QC,96,operational\n"
@@ -188,7 +188,7 @@ def test_dev_zero_is_refused(tmp_path: Path, through_link: bool) -> None:
         path = tmp_path / "zeros.csv"
         path.symlink_to("/dev/zero")
     with pytest.raises(DataError, match=r"expected an ordinary file, got a character device" + (r" \(through a link\)" if through_link else "")):
-        io.read_records(path)
+        read_records(path)
 
 
 def test_a_file_over_the_size_limit_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -209,7 +209,7 @@ def test_state_and_region_columns_are_named_in_the_files_own_name(tmp_path: Path
     path = tmp_path / "both.csv"
     path.write_text("operator,site,state,region,capacity_mw,status\nRiot,Rockdale,Texas,US-TX,700,operational\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
-        io.read_records(path)
+        read_records(path)
     assert all(p.file == str(path) for p in err.value.problems), problems_of(err)
     assert any("expected one column for 'region', got 'state' and 'region'" in p.message for p in err.value.problems)
 
@@ -218,7 +218,7 @@ def test_capacity_in_mw_and_gw_is_an_error_naming_both(tmp_path: Path) -> None:
     path = tmp_path / "units.csv"
     path.write_text("operator,site,state,capacity_mw,capacity_gw,status\nRiot,Rockdale,Texas,700,0.7,operational\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
-        io.read_records(path)
+        read_records(path)
     assert problems_of(err) == [
         f"{path}:1:capacity_gw: expected one capacity column, got 'capacity_mw' and 'capacity_gw' (the same quantity "
         "in two units); keep one and delete the other"
@@ -232,7 +232,7 @@ def test_kinds_are_told_from_headers_alone(tmp_path: Path) -> None:
     pools.write_text("month,pool,country,share\n2020-04,P,CN,0.5\n", encoding="utf-8")
     junk = tmp_path / "junk.csv"
     junk.write_text("x,y\n1,2\n", encoding="utf-8")
-    assert io.kinds_of([sites, pools, junk]) == {str(sites): "facilities", str(pools): "hashrate", str(junk): None}
+    assert kinds_of([sites, pools, junk]) == {str(sites): "facilities", str(pools): "hashrate", str(junk): None}
 
 
 # --- writing: atomic, nothing left behind, nothing replaced that should not be --------------------

@@ -6,11 +6,17 @@ Timings are measured by benchmarks/startup.py, not here.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+import capacitymap
+
+#: This checkout's package, wherever the test runs (a relative PYTHONPATH=src would not reach it from tmp_path).
+ENV = {**os.environ, "PYTHONPATH": str(Path(capacitymap.__file__).parents[1])}
 
 MAP_STACK = ("folium", "branca", "mapclassify", "matplotlib", "dask", "scipy")
 
@@ -21,7 +27,7 @@ def _imported_after(argv: list[str], cwd: Path) -> set[str]:
         f"try:\n    main({argv!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
         "print('MODULES=' + ','.join(sorted(m for m in sys.modules if '.' not in m)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=ENV, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("MODULES="))
     return set(line.removeprefix("MODULES=").split(","))
 

@@ -14,6 +14,8 @@ from capacitymap._lazy import lazy_names
 _HOME = {
     "Boundaries": "capacitymap.api",
     "HashrateOptions": "capacitymap.api",
+    "MonthRange": "capacitymap.api",
+    "VpnCorrection": "capacitymap.api",
     "aggregate_files": "capacitymap.api",
     "estimate_from_files": "capacitymap.api",
     "list_regions": "capacitymap.api",
@@ -31,19 +33,18 @@ _HOME = {
     "read_admin0": "capacitymap.io",
     "read_admin1": "capacitymap.io",
     "read_boundaries": "capacitymap.io",
-    "read_facilities": "capacitymap.io",
-    "read_hashrate": "capacitymap.io",
-    "read_network_hashrate": "capacitymap.io",
     "assign_regions": "capacitymap.join",
     "MapLayers": "capacitymap.maps",
     "capacity_layers": "capacitymap.maps",
     "hashrate_layers": "capacitymap.maps",
     "make_map": "capacitymap.maps",
-    "make_still": "capacitymap.maps",
     "estimate_hashrate": "capacitymap.method",
     "MappedFacilities": "capacitymap.pipeline",
     "Reconciliation": "capacitymap.pipeline",
     "map_facilities": "capacitymap.pipeline",
+    "read_facilities": "capacitymap.records",
+    "read_hashrate": "capacitymap.records",
+    "read_network_hashrate": "capacitymap.records",
     "Gazetteer": "capacitymap.regions",
     "default_gazetteer": "capacitymap.regions",
     "BBox": "capacitymap.render",
@@ -80,13 +81,14 @@ __all__ = [
     "capacity_layers",
     "hashrate_layers",
     "make_map",
-    "make_still",
     "build_map",
     "render_html",
     "describe",
     # from files, as the CLI runs them
     "Boundaries",
     "HashrateOptions",
+    "MonthRange",
+    "VpnCorrection",
     "load_facilities",
     "summarize_facilities",
     "validate",
@@ -115,6 +117,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from capacitymap.api import (
         Boundaries,
         HashrateOptions,
+        MonthRange,
+        VpnCorrection,
         aggregate_files,
         estimate_from_files,
         list_regions,
@@ -132,11 +136,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         UnknownRegionError,
     )
     from capacitymap.filters import Filters
-    from capacitymap.io import read_admin0, read_admin1, read_boundaries, read_facilities, read_hashrate, read_network_hashrate
+    from capacitymap.io import read_admin0, read_admin1, read_boundaries
     from capacitymap.join import assign_regions
-    from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map, make_still
+    from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map
     from capacitymap.method import estimate_hashrate
     from capacitymap.pipeline import MappedFacilities, Reconciliation, map_facilities
+    from capacitymap.records import read_facilities, read_hashrate, read_network_hashrate
     from capacitymap.regions import Gazetteer, default_gazetteer
     from capacitymap.render import BBox, MapSpec, build_map, describe, render_html
     from capacitymap.summary import summarize

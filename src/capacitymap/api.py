@@ -10,15 +10,17 @@ import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 
 from capacitymap import io
-from capacitymap.errors import DataError, Problem
+from capacitymap.errors import DataError, OptionError, Problem
 from capacitymap.filters import NO_FILTERS, Area, Filters
-from capacitymap.io.facilities import duplicates_across_files
 from capacitymap.join import assign_regions
+from capacitymap.method import MonthRange, VpnCorrection
 from capacitymap.pipeline import (
     CapacityChange,
     Every,
@@ -28,11 +30,22 @@ from capacitymap.pipeline import (
     capacity_steps,
     map_facilities,
 )
+from capacitymap.records import Kind, Records, each_file_once, read_facilities, read_hashrate, read_network_hashrate, read_records
+from capacitymap.records.facilities import duplicates_across_files
 from capacitymap.regions import Gazetteer, default_gazetteer
 from capacitymap.summary import By, summarize, summarize_change
+from capacitymap.vocab import AVERAGES, POOL_WEIGHTINGS, Assets, Average, Engine, Level, Metric, PoolWeighting, WeightUnit
+
+if TYPE_CHECKING:  # pragma: no cover - names in annotations only
+    from capacitymap.demo import DemoMap
+    from capacitymap.maps import MapLayers
+    from capacitymap.pipeline import Reconciliation
+    from capacitymap.render import BuiltMap, MapSpec
 
 __all__ = [
     "HashrateOptions",
+    "MonthRange",
+    "VpnCorrection",
     "MadeMap",
     "map_files",
     "estimate_from_files",
@@ -45,6 +58,8 @@ __all__ = [
     "preset_area",
     "validate",
     "list_regions",
+    "demo_maps",
+    "embed",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -111,7 +126,7 @@ def load_facilities(
     newest figure of each site by default); the other statuses' rows are in ``others``, never summed.
     """
     b = boundaries or Boundaries.shipped()
-    records = io.read_facilities(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    records = read_facilities(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     return map_facilities(records, b.admin1, gazetteer=b.gazetteer, filters=filters, area=area, strict=strict, skip_invalid=skip_invalid)
 
 
@@ -120,15 +135,18 @@ def summarize_facilities(
     *,
     by: By = "region",
     change: tuple[str, str] | None = None,
+    filters: Filters = NO_FILTERS,
+    strict: bool = False,
+    skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
-    **options: object,
+    today: dt.date | None = None,
 ) -> FacilitySummary:
     """Totals by region, operator or country of the counted facilities, one column per status.
 
     With ``change=(FROM, TO)``: the change in counted capacity between the two dates instead.
     """
     b = boundaries or Boundaries.shipped()
-    mapped = load_facilities(files, boundaries=b, **options)  # type: ignore[arg-type]
+    mapped = load_facilities(files, filters=filters, strict=strict, skip_invalid=skip_invalid, boundaries=b, today=today)
     if change is not None:
         result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
         return FacilitySummary(summarize_change(result.at_start, result.at_end, result.facilities, by=by), result.mapped, result)
@@ -148,7 +166,7 @@ def preset_area(preset: object) -> Area | None:
 
 
 def validate(
-    files: Iterable[PathLike], *, kind: io.Kind | None = None, strict: bool = False, boundaries: Boundaries | None = None,
+    files: Iterable[PathLike], *, kind: Kind | None = None, strict: bool = False, boundaries: Boundaries | None = None,
     today: dt.date | None = None,
 ) -> ValidationReport:
     """Every problem in every file (reading, resolving and placing), without stopping at the first."""
@@ -156,11 +174,11 @@ def validate(
     warnings: list[Problem] = []
     notes: list[Problem] = []
     rows = 0
-    facility_files: list[io.Records] = []
-    unique, problems = io.each_file_once(files)
+    facility_files: list[Records] = []
+    unique, problems = each_file_once(files)
     for path in unique:
         try:
-            parsed = io.read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
+            parsed = read_records([path], kind=kind, skip_invalid=True, gazetteer=b.gazetteer, today=today)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -209,20 +227,42 @@ def list_regions(country: str | None = None, *, boundaries: Boundaries | None = 
 
 @dataclass(frozen=True)
 class HashrateOptions:
-    """The hashrate method's choices, as the CLI and notebooks give them."""
+    """The hashrate method's choices, typed: the command line parses its strings into these.
+
+    ``vpn_corrections``: :class:`~capacitymap.method.VpnCorrection` values (the region as any code the
+    gazetteer knows); ``months``: a :class:`~capacitymap.method.MonthRange` (or ``(first, last)``);
+    ``average``: ``plain`` or ``weighted``; ``pool_weighting``: ``hashrate`` (CCAF) or ``equal`` (an
+    explicit assumption, recorded in the result).
+    """
 
     network_hashrate: PathLike | None = None
-    vpn_corrections: tuple[str, ...] = ()  # "POOL:REGION[:VARIANT]"
+    vpn_corrections: tuple[VpnCorrection, ...] = ()
     month: str | None = None
-    months: str | None = None  # "YYYY-MM:YYYY-MM"
-    average: str | None = None  # "plain" or "weighted"
-    pool_weighting: str = "hashrate"  # "hashrate" (CCAF) or "equal" (an explicit, recorded assumption)
+    months: MonthRange | tuple[str, str] | None = None
+    average: Average | None = None
+    pool_weighting: PoolWeighting = "hashrate"
+
+    def __post_init__(self) -> None:
+        bad = [c for c in self.vpn_corrections if not isinstance(c, VpnCorrection)]
+        if isinstance(self.vpn_corrections, str) or bad:
+            raise OptionError(f"HashrateOptions.vpn_corrections: expected VpnCorrection values, got {self.vpn_corrections!r}; "
+                              "write e.g. (VpnCorrection('BTC.com', 'CN-ZJ'),)")
+        if self.months is not None and not isinstance(self.months, MonthRange):
+            if isinstance(self.months, str) or len(tuple(self.months)) != 2:
+                raise OptionError(f"HashrateOptions.months: expected MonthRange(first, last), got {self.months!r}; "
+                                  "write e.g. MonthRange('2020-01', '2020-03')")
+            object.__setattr__(self, "months", MonthRange(*self.months))
+        object.__setattr__(self, "vpn_corrections", tuple(self.vpn_corrections))
+        if self.average is not None and self.average not in AVERAGES:
+            raise OptionError(f"HashrateOptions.average: expected one of {AVERAGES!r} or None, got {self.average!r}")
+        if self.pool_weighting not in POOL_WEIGHTINGS:
+            raise OptionError(f"HashrateOptions.pool_weighting: expected one of {POOL_WEIGHTINGS!r}, got {self.pool_weighting!r}")
 
 
 def estimate_from_files(
     files: PathLike | Iterable[PathLike],
     *,
-    level: str = "country",
+    level: Level = "country",
     options: HashrateOptions = HashrateOptions(),
     skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
@@ -234,11 +274,11 @@ def estimate_from_files(
     ``rejected``: one ``FILE:LINE:COLUMN: message`` per problem), never dropped silently.
     """
     b = boundaries or Boundaries.shipped()
-    records = io.read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    records = read_hashrate(files, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     return _with_rejections(_estimate(records.frame, options, b, level=level, today=today), records)
 
 
-def _with_rejections(result, records: io.Records):  # noqa: ANN001, ANN202
+def _with_rejections(result, records: Records):  # noqa: ANN001, ANN202
     """The result with the rows read and the rows left out (``--skip-invalid``) in its metadata."""
     from dataclasses import replace
     from types import MappingProxyType
@@ -256,58 +296,54 @@ def _with_rejections(result, records: io.Records):  # noqa: ANN001, ANN202
     return replace(result, metadata=MappingProxyType(meta))
 
 
-def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *, level: str, today: dt.date | None):  # noqa: ANN202
-    """Run the method with the options as given on the command line (regions of VPN corrections resolved)."""
+def _estimate(records: pd.DataFrame, options: HashrateOptions, b: Boundaries, *, level: Level, today: dt.date | None):  # noqa: ANN202
+    """Run the method with ``options`` (the regions of VPN corrections resolved by the gazetteer)."""
     from dataclasses import replace
 
-    from capacitymap.method import estimate_hashrate, parse_vpn_correction
+    from capacitymap.method import estimate_hashrate
 
-    network = io.read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
-    corrections = [parse_vpn_correction(text) for text in options.vpn_corrections]
-    corrections = [replace(c, region=b.gazetteer.region(c.region).code) for c in corrections]
-    months = tuple(options.months.split(":", 1)) if options.months else None
+    network = read_network_hashrate(options.network_hashrate, today=today) if options.network_hashrate else None
+    corrections = [replace(c, region=b.gazetteer.region(c.region).code) for c in options.vpn_corrections]
     return estimate_hashrate(
         records, network_hashrate=network, admin1=b.admin1, vpn_corrections=corrections,
-        month=options.month, months=months, average=options.average, level=level,  # type: ignore[arg-type]
-        pool_weighting=options.pool_weighting,  # type: ignore[arg-type]
+        month=options.month, months=options.months, average=options.average, level=level,
+        pool_weighting=options.pool_weighting, validated=True,
     )
 
 
 @dataclass(frozen=True)
 class MadeMap:
-    """A map ready to render: its spec and layers, plus what the reader should be told."""
+    """A map made from files: its spec and layers, what to tell the reader, and the map built from them.
 
-    spec: object
-    layers: object
+    ``built`` (built on first use by :func:`capacitymap.maps.make_map`) gives the page, the still and the
+    alt text from one object: ``built.html()``, ``built.still(fmt="png")``, ``built.alt``.
+    """
+
+    spec: MapSpec
+    layers: MapLayers
     warnings: list[Problem]
-    reconciliation: object | None
+    reconciliation: Reconciliation | None
 
-    def build(self):  # noqa: ANN201 - capacitymap.render.BuiltMap (render_html(made.build()) is the page)
-        """The built page (a ``capacitymap.render.BuiltMap``): ``render_html(made.build())`` is its HTML."""
+    @cached_property
+    def built(self) -> BuiltMap:
+        """The map, built once (its spec's blanks filled from the layers)."""
         from capacitymap.maps import make_map
 
-        return make_map(self.spec, self.layers)  # type: ignore[arg-type]
-
-    def still(self, **options: object) -> bytes:
-        """The map as a still image (PNG or SVG bytes); ``options`` go to :func:`capacitymap.maps.make_still`."""
-        from capacitymap.maps import make_still
-
-        return make_still(self.spec, self.layers, **options)  # type: ignore[arg-type]
+        return make_map(self.spec, self.layers)
 
 
 def map_files(
     files: Iterable[PathLike],
-    spec,  # noqa: ANN001 - MapSpec
+    spec: MapSpec,
     *,
-    kind: io.Kind | None = None,
-    metric: str | None = None,
+    kind: Kind | None = None,
+    metric: Metric | None = None,
     filters: Filters = NO_FILTERS,
     strict: bool = False,
     skip_invalid: bool = False,
     boundaries: Boundaries | None = None,
     hashrate: HashrateOptions = HashrateOptions(),
-    by_month: bool = False,
-    by_quarter: bool = False,
+    every: Every | None = None,
     change: tuple[str, str] | None = None,
     today: dt.date | None = None,
 ) -> MadeMap:
@@ -318,16 +354,25 @@ def map_files(
 
     A capacity map counts ``filters.statuses`` (operational by default) and shows the other pipeline
     statuses apart; facilities outside the preset's area are left out under their own reconciliation line.
-    ``by_month``/``by_quarter`` give it a slider of capacity at every step from the first to the last dated
-    figure; ``change=(FROM, TO)`` draws the change between two dates; ``hashrate.month`` on a capacity map
-    draws that date.
+    ``every`` (``"month"`` or ``"quarter"``) gives it a slider of capacity at every step from the first to the
+    last dated figure; ``change=(FROM, TO)`` draws the change between two dates; ``hashrate.month`` on a
+    capacity map draws that date. The map is built once (:func:`capacitymap.maps.make_map`): its page, its
+    still and its alt text all come from ``MadeMap.built``.
     """
+    return MadeMap(*_map_layers(files, spec, kind=kind, metric=metric, filters=filters, strict=strict, skip_invalid=skip_invalid,
+                                boundaries=boundaries, hashrate=hashrate, every=every, change=change, today=today))
+
+
+def _map_layers(files: Iterable[PathLike], spec: MapSpec, *, kind: Kind | None, metric: Metric | None, filters: Filters, strict: bool,
+                skip_invalid: bool, boundaries: Boundaries | None, hashrate: HashrateOptions, every: Every | None,
+                change: tuple[str, str] | None, today: dt.date | None) -> tuple[MapSpec, MapLayers, list[Problem], Reconciliation | None]:
+    """The spec (its metric settled), the layers, the warnings and the reconciliation of :func:`map_files`."""
     from dataclasses import replace
 
     from capacitymap.maps import capacity_layers, hashrate_layers, preset_level
 
     b = boundaries or Boundaries.shipped()
-    parsed = io.read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
+    parsed = read_records(files, kind=kind, skip_invalid=skip_invalid, gazetteer=b.gazetteer, today=today)
     mapped = None
     warnings: list[Problem] = []
     capacity_only = "hashrate" not in parsed
@@ -345,15 +390,13 @@ def map_files(
         if change is not None:
             result = capacity_change(mapped, *change, gazetteer=b.gazetteer)
             layers = capacity_layers(mapped, b.display1, change=result)
-            return MadeMap(replace(spec, metric=metric or "capacity_change_mw"), layers, warnings, result.mapped.reconciliation)
-        if by_month or by_quarter:
-            every: Every = "quarter" if by_quarter else "month"
+            return replace(spec, metric=metric or "capacity_change_mw"), layers, warnings, result.mapped.reconciliation
+        if every is not None:
             steps = capacity_steps(mapped, gazetteer=b.gazetteer, every=every)
-            return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, steps=steps),
-                           warnings, steps.last.reconciliation)
-        return MadeMap(replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1),
-                       warnings, mapped.reconciliation)
-    if by_month or by_quarter or change is not None:
+            return (replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1, steps=steps),
+                    warnings, steps.last.reconciliation)
+        return replace(spec, metric=metric or "capacity_mw"), capacity_layers(mapped, b.display1), warnings, mapped.reconciliation
+    if every is not None or change is not None:
         raise StepError("expected facility files only with --by-month, --by-quarter or --change (capacity over time), got "
                         "hashrate files too; hashrate maps step by the months of their records: use --month/--months")
     level = preset_level(spec.preset)
@@ -365,19 +408,17 @@ def map_files(
         value = "share_of_country"  # a region download alone: shares of the country, labelled so
     layers = hashrate_layers(result, admin1=b.display1, admin0=b.display0, level=level, value=value,
                              facilities=mapped.facilities if mapped is not None else None)
-    return MadeMap(replace(spec, metric=chosen), layers, warnings,
-                   mapped.reconciliation if mapped is not None else None)
-
+    return replace(spec, metric=chosen), layers, warnings, mapped.reconciliation if mapped is not None else None
 
 
 def aggregate_files(
     points: Iterable[PathLike],
     *,
     weight: str,
-    weight_unit: str = "TH/s",
-    level: str = "admin1",
+    weight_unit: WeightUnit = "TH/s",
+    level: Level = "admin1",
     by: tuple[str, ...] = (),
-    engine: str = "incore",
+    engine: Engine = "incore",
     scheduler: str | None = None,
     quiet: bool = True,
 ):  # noqa: ANN201 - (DataFrame, AggregateReport)
@@ -391,5 +432,22 @@ def aggregate_files(
 
     check_options(weight, by, weight_unit)
     source = open_points(list(points), weight=weight, by=by)
-    return aggregate(source, io.read_admin1(), io.read_admin0(), level=level, engine=engine,  # type: ignore[arg-type]
-                     weight_unit=weight_unit, scheduler=scheduler, quiet=quiet)  # type: ignore[arg-type]
+    return aggregate(source, io.read_admin1(), io.read_admin0(), level=level, engine=engine,
+                     weight_unit=weight_unit, scheduler=scheduler, quiet=quiet)
+
+
+def demo_maps(*, assets: Assets = "inline") -> list[DemoMap]:
+    """The default maps from the shipped ``data/`` (what ``capacitymap demo`` writes), each built on first use.
+
+    ``item.built.html()`` is a map's page and ``item.built.still(fmt="png")`` its still.
+    """
+    from capacitymap.demo import demo_maps as default_maps
+
+    return default_maps(assets=assets)
+
+
+def embed(page_url: str, *, title: str, height_px: int = 600) -> str:
+    """A responsive snippet that embeds the page at ``page_url`` (http(s) or a relative path) in an article."""
+    from capacitymap.export.embed import responsive_embed
+
+    return responsive_embed(page_url, title=title, height_px=height_px)

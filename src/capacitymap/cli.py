@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 
+from capacitymap import vocab
 from capacitymap.errors import CapacityMapError, DataError, OutputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -167,7 +168,7 @@ def _files_argument(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _kind_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--kind", type=click.Choice(["facilities", "hashrate"]), default=None,
+    return click.option("--kind", type=click.Choice(vocab.KINDS), default=None,
                         help="Read every file as this kind instead of detecting it from the columns.")(func)
 
 
@@ -187,7 +188,7 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     """A date as YYYY, YYYY-MM or YYYY-MM-DD that exists and is not in the future; returned in ISO form."""
     if value is None:
         return None
-    from capacitymap.io.cells import CellError, parse_date
+    from capacitymap.records.cells import CellError, parse_date
 
     try:
         return parse_date(value, today=dt.date.today(), what="a date")
@@ -196,12 +197,10 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
 
 
 def _filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from capacitymap.schema import STATUSES
-
     for decorator in reversed([
         click.option("--operator", "operators", multiple=True, help="Keep this operator (repeatable; case-insensitive, part of the name is enough)."),
         click.option("--region", "regions", multiple=True, help="Keep this state/province (repeatable; code or name)."),
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUSES),
+        click.option("--status", "statuses", multiple=True, type=click.Choice(vocab.STATUSES),
                      help="Count this status (repeatable; default: operational). Several are added up, and labelled so."),
         click.option("--min-mw", type=float, default=None, callback=_check_min_mw, help="Keep sites of at least this many MW."),
         click.option("--as-of", default=None, metavar="DATE", callback=_check_date, help="Show the state at this date (YYYY, YYYY-MM or YYYY-MM-DD)."),
@@ -222,9 +221,9 @@ def _check_options_apply(files: tuple[Path, ...], kind: str | None, *, hashrate_
     Hashrate options without a hashrate file, facility options (filters) without a facility file. Judged
     from each file's header; unreadable files are left to the real read.
     """
-    from capacitymap import io
+    from capacitymap.records import kinds_of
 
-    kinds = set(io.kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
+    kinds = set(kinds_of(files, kind=kind).values())  # type: ignore[arg-type]
     if None in kinds:
         return
     if hashrate_options and "hashrate" not in kinds:
@@ -245,7 +244,7 @@ def _filters(operators: tuple[str, ...], regions: tuple[str, ...], statuses: tup
     return Filters(operators=operators, regions=regions, statuses=statuses, min_mw=min_mw, as_of=as_of)
 
 
-def _date_range(text: str | None, option: str) -> tuple[str, str] | None:
+def _date_range(ctx: click.Context, param: click.Parameter, text: str | None) -> tuple[str, str] | None:
     """``FROM:TO`` dates (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn) for ``--change``."""
     if text is None:
         return None
@@ -258,7 +257,7 @@ def _date_range(text: str | None, option: str) -> tuple[str, str] | None:
         except ValueError:
             ok = False
     if not ok:
-        raise click.BadParameter(f"expected two dates FROM:TO such as 2023-12:2025-03, got {text!r}", param_hint=option)
+        raise click.BadParameter(f"expected two dates FROM:TO such as 2023-12:2025-03, got {text!r}")
     return parts[0], parts[1]
 
 
@@ -298,16 +297,53 @@ def _format_reconciliation(rec: Any) -> str:
     return _clean("\n".join(lines))
 
 
+def _vpn_corrections(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[Any, ...]:
+    """``POOL:REGION[:VARIANT]`` texts as VpnCorrection values.
+
+    The pool name may itself contain ``:``: the region is the last part before an optional variant.
+    """
+    if not values:
+        return ()
+    from capacitymap.method import VpnCorrection
+
+    out = []
+    for text in values:
+        parts = text.strip().split(":")
+        variant = parts.pop() if len(parts) >= 3 and parts[-1] in vocab.VPN_VARIANTS else "proportional"
+        if len(parts) < 2 or not parts[-1]:
+            raise click.BadParameter(f"expected POOL:REGION[:VARIANT], got {text!r}; write e.g. BTC.com:CN-ZJ or BTC.com:CN-ZJ:neighbours")
+        try:
+            out.append(VpnCorrection(pool=":".join(parts[:-1]), region=parts[-1], variant=variant))  # type: ignore[arg-type]
+        except CapacityMapError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return tuple(out)
+
+
+def _month_range(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``YYYY-MM:YYYY-MM`` (or ``YYYY-Qn:YYYY-Qn``) as a MonthRange."""
+    if value is None:
+        return None
+    from capacitymap.method import MonthRange
+
+    parts = value.split(":")
+    if len(parts) != 2:
+        raise click.BadParameter(f"expected a range YYYY-MM:YYYY-MM such as 2020-01:2020-03, got {value!r}")
+    try:
+        return MonthRange(parts[0].strip(), parts[1].strip())
+    except CapacityMapError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _hashrate_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for decorator in reversed([
         click.option("--network-hashrate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
                      help="Monthly network hashrate CSV (month, hashrate_ehs): turns shares into EH/s."),
-        click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]",
+        click.option("--vpn-correct", multiple=True, metavar="POOL:REGION[:VARIANT]", callback=_vpn_corrections,
                      help="Spread a region's hashrate in one pool over the others (VARIANT proportional or neighbours)."),
         click.option("--month", default=None, metavar="YYYY-MM", help="One month (on a capacity map: the state at that month)."),
-        click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", help="A range of months."),
-        click.option("--average", type=click.Choice(["plain", "weighted"]), default=None, help="Average the range (weighted by network hashrate when given)."),
-        click.option("--pool-weighting", type=click.Choice(["hashrate", "equal"]), default="hashrate", show_default=True,
+        click.option("--months", default=None, metavar="YYYY-MM:YYYY-MM", callback=_month_range, help="A range of months."),
+        click.option("--average", type=click.Choice(vocab.AVERAGES), default=None, help="Average the range (weighted by network hashrate when given)."),
+        click.option("--pool-weighting", type=click.Choice(vocab.POOL_WEIGHTINGS), default="hashrate", show_default=True,
                      help="Weight pools by their hashrate (CCAF; needs hashrate_ehs on country rows) or equally (recorded as an assumption)."),
     ]):
         func = decorator(func)
@@ -342,14 +378,14 @@ def validate(files: tuple[Path, ...], kind: str | None, strict: bool, skip_inval
 
 @main.command()
 @_files_argument
-@click.option("--by", type=click.Choice(["region", "operator", "country"]), default="region", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-@click.option("--change", "change", default=None, metavar="FROM:TO",
+@click.option("--by", type=click.Choice(vocab.BY), default="region", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(vocab.TABLE_FORMATS), default="table", show_default=True)
+@click.option("--change", "change", default=None, metavar="FROM:TO", callback=_date_range,
               help="The change in counted capacity between two dates (e.g. 2023-12:2025-03) instead of the totals.")
 @_filter_options
 @_invalid_options
 @_fail_on_library_errors
-def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, strict: bool, skip_invalid: bool, **filters: Any) -> None:
+def summary(files: tuple[Path, ...], by: str, fmt: str, change: tuple[str, str] | None, strict: bool, skip_invalid: bool, **filters: Any) -> None:
     """Total MW of facility FILES by region, operator or country, with the reconciliation.
 
     Counts operational capacity unless --status says otherwise; the other statuses get their own columns.
@@ -359,7 +395,7 @@ def summary(files: tuple[Path, ...], by: str, fmt: str, change: str | None, stri
     if change is not None and filters.get("as_of"):
         raise click.UsageError("--change FROM:TO gives its own dates: leave out --as-of")
     with _progress(f"reading and mapping {len(files)} file(s)"):
-        result = api.summarize_facilities(files, by=by, change=_date_range(change, "--change"), filters=_filters(**filters),  # type: ignore[arg-type]
+        result = api.summarize_facilities(files, by=by, change=change, filters=_filters(**filters),  # type: ignore[arg-type]
                                           strict=strict, skip_invalid=skip_invalid)
     _print_problems(result.mapped.warnings)
     counted = result.mapped.status_label
@@ -451,18 +487,16 @@ def _check_page_size(page: str, out: Path) -> None:
 
 
 def _spec_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    from capacitymap.render.spec import MARKER_COLOURS, METRICS, SCHEMES
-
     for decorator in reversed([
         click.option("--title", default="", help="Map title (default: what the map shows)."),
         click.option("--subtitle", default=""),
         click.option("--credit", default="", help="Source/credit line."),
-        click.option("--metric", type=click.Choice(METRICS), default=None,
+        click.option("--metric", type=click.Choice(vocab.METRICS), default=None,
                      help="What the choropleth shows (default: capacity_mw for facilities, share for hashrate)."),
-        click.option("--scheme", type=click.Choice(SCHEMES), default="quantiles", show_default=True),
+        click.option("--scheme", type=click.Choice(vocab.SCHEMES), default="quantiles", show_default=True),
         click.option("--classes", "k", type=click.IntRange(2, 9), default=5, show_default=True),
         click.option("--bins", default=None, metavar="B1,B2,...", help="Upper class bounds, with --scheme user_bins."),
-        click.option("--marker-colour", type=click.Choice(MARKER_COLOURS), default="operator", show_default=True),
+        click.option("--marker-colour", type=click.Choice(vocab.MARKER_COLOURS), default="operator", show_default=True),
     ]):
         func = decorator(func)
     return func
@@ -498,9 +532,7 @@ def _bins(text: str | None) -> tuple[float, ...] | None:
 
 def _preset(text: str) -> Any:
     from capacitymap.render import BBox
-    from capacitymap.render.spec import PRESET_NAMES
-
-    if text in PRESET_NAMES:
+    if text in vocab.PRESET_NAMES:
         return text
     parts = text.split(",")
     if len(parts) == 4:
@@ -508,15 +540,15 @@ def _preset(text: str) -> Any:
             return BBox(*(float(p) for p in parts))
         except ValueError:
             pass
-    raise click.BadParameter(f"expected one of {', '.join(PRESET_NAMES)} or a bounding box WEST,SOUTH,EAST,NORTH, got {text!r}", param_hint="--preset")
+    raise click.BadParameter(f"expected one of {', '.join(vocab.PRESET_NAMES)} or a bounding box WEST,SOUTH,EAST,NORTH, got {text!r}", param_hint="--preset")
 
 
 @main.command()
 @_files_argument
-@click.option("--preset", required=True, metavar="NAME|W,S,E,N", help="north-america, china, world, us, canada, or a bounding box.")
+@click.option("--preset", required=True, metavar="NAME|W,S,E,N", help=f"{', '.join(vocab.PRESET_NAMES)}, or a bounding box.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="Output file: .html, .png or .svg (the suffix picks the format).")
-@click.option("--format", "fmt", type=click.Choice(["html", "png", "svg"]), default=None, help="The output format; must agree with -o's suffix.")
+@click.option("--format", "fmt", type=click.Choice(vocab.MAP_FORMATS), default=None, help="The output format; must agree with -o's suffix.")
 @_overwrite_option
 @click.option("--cdn", is_flag=True, help="Link Leaflet from a CDN (a smaller page that needs the network); default: self-contained.")
 @click.option("--self-contained", is_flag=True, hidden=True, help="The default (kept for old scripts).")
@@ -524,7 +556,7 @@ def _preset(text: str) -> Any:
 @click.option("--alt-text", is_flag=True, help="Also print the map's alt-text description.")
 @click.option("--by-month", is_flag=True, help="Capacity maps: a slider of capacity at every month from the first to the last dated figure.")
 @click.option("--by-quarter", is_flag=True, help="Capacity maps: the same slider by quarter.")
-@click.option("--change", "change", default=None, metavar="FROM:TO",
+@click.option("--change", "change", default=None, metavar="FROM:TO", callback=_date_range,
               help="Capacity maps: the change in counted capacity per region between two dates (e.g. 2023-12:2025-03).")
 @click.option("--width", "width_px", type=click.IntRange(200, 8000), default=1200, show_default=True, help="Still width in pixels.")
 @click.option("--height", "height_px", type=click.IntRange(200, 8000), default=800, show_default=True, help="Still height in pixels.")
@@ -537,10 +569,10 @@ def _preset(text: str) -> Any:
 @_kind_option
 @_fail_on_library_errors
 def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool, self_contained: bool, tiles: str | None,
-           alt_text: bool, by_month: bool, by_quarter: bool, change: str | None,
+           alt_text: bool, by_month: bool, by_quarter: bool, change: tuple[str, str] | None,
            width_px: int, height_px: int, dpi: int, title: str, subtitle: str, credit: str, metric: str | None,
            scheme: str, k: int, bins: str | None, marker_colour: str, network_hashrate: Path | None,
-           vpn_correct: tuple[str, ...], month: str | None, months: str | None, average: str | None,
+           vpn_correct: tuple[Any, ...], month: str | None, months: Any, average: str | None,
            pool_weighting: str, strict: bool, skip_invalid: bool, boundaries: Path | None, code_column: str, name_column: str,
            kind: str | None, overwrite: bool, **filters: Any) -> None:
     """Render a map of FILES (facilities and/or hashrate records) for a preset.
@@ -549,7 +581,7 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
     sites are shown apart (the pipeline). --month on a capacity map draws that date.
     """
     from capacitymap import api
-    from capacitymap.render import MapSpec, render_html
+    from capacitymap.render import MapSpec
 
     _check_out(out, files, overwrite=True)  # an input named as the output is the first thing to say
     fmt = _output_format(out, fmt)
@@ -571,8 +603,8 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
         raise click.UsageError("--change FROM:TO gives its own dates: leave out --month and --as-of")
     with _progress(f"reading and mapping {len(files)} file(s)"):
         made = api.map_files(
-            files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid, by_month=by_month,
-            by_quarter=by_quarter, change=_date_range(change, "--change"),
+            files, spec, kind=kind, metric=metric, filters=_filters(**filters), strict=strict, skip_invalid=skip_invalid,  # type: ignore[arg-type]
+            every="month" if by_month else "quarter" if by_quarter else None, change=change,
             boundaries=_boundaries(boundaries, code_column, name_column),
             hashrate=api.HashrateOptions(network_hashrate=network_hashrate, vpn_corrections=vpn_correct, month=month,
                                          months=months, average=average, pool_weighting=pool_weighting),  # type: ignore[arg-type]
@@ -580,19 +612,18 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
     _print_problems(made.warnings)
     if made.reconciliation is not None:
         click.echo(_format_reconciliation(made.reconciliation), err=True)
-    built = made.build() if fmt == "html" or alt_text else None
     if fmt == "html":
         with _progress("drawing the page"):
-            page = render_html(built)
+            page = made.built.html()
         _check_page_size(page, out)
         _write(out, page)
     else:
         with _progress(f"drawing the {fmt.upper()} still"):
-            still = made.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)
+            still = made.built.still(fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)  # type: ignore[arg-type]
         _write(out, still)
     click.echo(f"wrote {out}")
     if alt_text:
-        click.echo(built.alt)  # type: ignore[union-attr]
+        click.echo(made.built.alt)
 
 
 @main.command()
@@ -604,21 +635,21 @@ def render(files: tuple[Path, ...], preset: str, out: Path, fmt: str, cdn: bool,
 @_fail_on_library_errors
 def embed(page: Path, url: str | None, height_px: int, title: str) -> None:
     """Print a responsive snippet that embeds PAGE in an article: it grows to the page's own height."""
-    from capacitymap.export.embed import responsive_embed
+    from capacitymap import api
 
-    click.echo(responsive_embed(url or page.name, height_px=height_px, title=title))
+    click.echo(api.embed(url or page.name, height_px=height_px, title=title))
 
 
 @main.command()
 @_files_argument
 @_hashrate_options
-@click.option("--level", type=click.Choice(["country", "admin1"]), default="country", show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--level", type=click.Choice(vocab.LEVELS), default="country", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(vocab.TABLE_FORMATS), default="table", show_default=True)
 @click.option("--explain", is_flag=True, help="Print each step of the method with its numbers.")
 @_invalid_options
 @_fail_on_library_errors
-def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[str, ...], month: str | None,
-             months: str | None, average: str | None, pool_weighting: str, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
+def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct: tuple[Any, ...], month: str | None,
+             months: Any, average: str | None, pool_weighting: str, level: str, fmt: str, explain: bool, strict: bool, skip_invalid: bool) -> None:
     """Estimate where the hashrate is from pool records (CCAF's method), by country or admin-1."""
     from capacitymap import api
     from capacitymap.method import format_explain
@@ -651,11 +682,11 @@ def hashrate(files: tuple[Path, ...], network_hashrate: Path | None, vpn_correct
 @main.command()
 @click.argument("points", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--weight", required=True, help="The column holding each point's hashrate.")
-@click.option("--weight-unit", type=click.Choice(["H/s", "TH/s", "PH/s", "EH/s"]), default="TH/s", show_default=True)
-@click.option("--level", type=click.Choice(["admin1", "country"]), default="admin1", show_default=True)
+@click.option("--weight-unit", type=click.Choice(vocab.WEIGHT_UNITS), default="TH/s", show_default=True)
+@click.option("--level", type=click.Choice(vocab.LEVELS), default="admin1", show_default=True)
 @click.option("--by", default="", metavar="COL,COL", help="Group columns, e.g. month,pool.")
 @click.option("-o", "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output table (.csv or .parquet).")
-@click.option("--engine", type=click.Choice(["incore", "dask"]), default="incore", show_default=True)
+@click.option("--engine", type=click.Choice(vocab.ENGINES), default="incore", show_default=True)
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="A dask.distributed scheduler (with --engine dask); default: a local cluster.")
 @click.option("--quiet", is_flag=True, help="No progress line.")
 @_overwrite_option
@@ -702,13 +733,11 @@ def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwr
     Run again, demo replaces the files it wrote before (it keeps their checksums in OUT/.capacitymap-demo.json);
     a file of the same name that demo did not write, or that was edited since, is left alone unless --overwrite.
     """
-    from capacitymap.demo import demo_maps
+    from capacitymap import api
     from capacitymap.io.write import OutputLedger
-    from capacitymap.maps import make_map, make_still
-    from capacitymap.render import render_html
 
     with _progress("preparing the demo maps"):
-        items = demo_maps(assets="cdn" if cdn else "inline")
+        items = api.demo_maps(assets="cdn" if cdn else "inline")
     ledger = OutputLedger(out_dir, ".capacitymap-demo.json")
     suffixes = (".html",) if no_stills else (".html", ".png")
     try:
@@ -717,12 +746,12 @@ def demo(out_dir: Path, cdn: bool, self_contained: bool, no_stills: bool, overwr
         raise click.UsageError(str(exc)) from None
     for item in items:
         with _progress(f"drawing {item.name}"):
-            page = render_html(make_map(item.spec, item.layers))
+            page = item.built.html()
         ledger.write(f"{item.name}.html", page.encode("utf-8"))
         click.echo(f"wrote {out_dir / (item.name + '.html')}")
         if not no_stills:
             with _progress(f"drawing the {item.name} still"):
-                still = make_still(item.spec, item.layers, fmt="png")
+                still = item.built.still(fmt="png")
             ledger.write(f"{item.name}.png", still)
             click.echo(f"wrote {out_dir / (item.name + '.png')}")
 

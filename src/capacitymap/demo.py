@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
 
-from capacitymap import api, io
+from capacitymap import api
 from capacitymap._resources import data_dir
 from capacitymap.filters import Filters
-from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers
+from capacitymap.maps import MapLayers, capacity_layers, hashrate_layers, make_map
 from capacitymap.method import estimate_hashrate
-from capacitymap.render import MapSpec
+from capacitymap.records import read_hashrate
+from capacitymap.render import BuiltMap, MapSpec
 
 __all__ = ["DemoMap", "demo_maps", "DEMO_NAMES"]
 
@@ -21,11 +23,16 @@ DEMO_NAMES = ("north-america", "china", "china-global", "world", "us-states")
 
 @dataclass(frozen=True)
 class DemoMap:
-    """One demo map: its file name, spec and layers."""
+    """One demo map: its file name, spec and layers; ``built`` (made on first use) gives its page and still."""
 
     name: str
     spec: MapSpec
     layers: MapLayers
+
+    @cached_property
+    def built(self) -> BuiltMap:
+        """The map built once (:func:`capacitymap.maps.make_map`): ``built.html()``, ``built.still()``, ``built.alt``."""
+        return make_map(self.spec, self.layers)
 
 
 def demo_maps(folder: Path | None = None, *, assets: str = "inline") -> list[DemoMap]:
@@ -64,9 +71,9 @@ def _anchor_share(data: Path, mapped_mw: float) -> str:
 def _hashrate_maps(data: Path, b: api.Boundaries, assets: str) -> list[DemoMap]:
     """CCAF's whole series: China by province (of China, and of global), every country each month, US states."""
     hashrate = data / "hashrate"
-    countries = io.read_hashrate(hashrate / "mining_countries.csv", gazetteer=b.gazetteer).frame
-    provinces = io.read_hashrate(hashrate / "mining_provinces_china.csv", gazetteer=b.gazetteer).frame
-    states = io.read_hashrate(hashrate / "us_states.csv", gazetteer=b.gazetteer).frame
+    countries = read_hashrate(hashrate / "mining_countries.csv", gazetteer=b.gazetteer).frame
+    provinces = read_hashrate(hashrate / "mining_provinces_china.csv", gazetteer=b.gazetteer).frame
+    states = read_hashrate(hashrate / "us_states.csv", gazetteer=b.gazetteer).frame
     months = _months_with_regions(provinces, "CN")
     china_result = estimate_hashrate(provinces, level="admin1")
     china_global = estimate_hashrate(pd.concat([countries[countries["month"].isin(months)], provinces], ignore_index=True), level="admin1")

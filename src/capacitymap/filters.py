@@ -1,7 +1,8 @@
 """Build-time filters on facility records; every row a filter removes is counted by name.
 
 A site's dated rows are its history: of each operator, site and status the newest figure as of the date
-asked for counts (today's, i.e. the newest of all, by default); older figures are "superseded". Statuses
+asked for counts (today's, i.e. the newest of all, by default); older figures are "superseded", and so is a
+planned or under-construction figure once a later figure of a later stage, at least as large, reports it built. Statuses
 are never summed silently: only the statuses asked for count (operational by default); rows of the others
 are removed under a filter named ``status <name>`` so that callers can show them apart (the pipeline).
 """
@@ -11,12 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from capacitymap.errors import FilterError, RegionError
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE, STATUSES
+from capacitymap.vocab import status_phrase
 
 __all__ = [
     "Filters",
@@ -90,7 +93,7 @@ class Area:
 
 def status_label(statuses: tuple[str, ...]) -> str:
     """``"operational + under construction"``: how titles, legends and tables name what is counted."""
-    return " + ".join(s.replace("_", " ") for s in statuses)
+    return status_phrase(statuses)
 
 
 def step_end(step: str) -> str:
@@ -148,7 +151,7 @@ def apply_filters(
 
 
 def superseded(frame: pd.DataFrame) -> pd.Series:
-    """Rows that are not the newest figure of their operator/site/status, or that a site's closing ends."""
+    """Rows that are not the newest figure of their operator/site/status, that a site's closing ends, or whose build a later figure reports done."""
     if not len(frame):
         return pd.Series(False, index=frame.index)
     date = frame["as_of"].fillna("")
@@ -164,7 +167,33 @@ def superseded(frame: pd.DataFrame) -> pd.Series:
     if closed.any():
         closing = date.where(closed).groupby(site).transform("max")
         old |= closing.notna() & ~closed & (date <= closing.fillna(""))
-    return old
+    return old | _overtaken(frame, site, date)
+
+
+#: How far along a site is: a planned or under-construction figure is overtaken by a later one further along.
+_STAGE = {"planned": 0, "under_construction": 1, "operational": 2, "curtailed": 2}
+
+
+def _overtaken(frame: pd.DataFrame, site: pd.Series, date: pd.Series) -> pd.Series:
+    """Pipeline rows whose build a later figure of the site reports done: a later stage, later, at least as big.
+
+    Hut 8's Culberson site, 63 MW under construction in February 2024 and 63 MW operational in April, is
+    63 MW running, not 63 MW running plus 63 MW still being built. A plan only partly built (Riot's
+    Corsicana, 1,000 MW planned and 400 MW running since) stays in the pipeline, and a figure of a later
+    stage on the same date (at the precision both give) is an expansion reported beside it.
+    """
+    stage = frame["status"].map(_STAGE)
+    pending = stage < 2
+    if not pending.any():
+        return pd.Series(False, index=frame.index)
+    mw = pd.to_numeric(frame["capacity_mw"], errors="coerce")
+    rows = pd.DataFrame({"site": site, "date": date, "stage": stage, "mw": mw, "row": range(len(frame))})
+    pairs = rows[pending].merge(rows[stage.notna()], on="site", suffixes=("", "_later"))
+    pairs = pairs[(pairs["stage_later"] > pairs["stage"]) & (pairs["mw_later"] >= pairs["mw"])]
+    later = np.array([bool(a) and dated_after(b, a) for a, b in zip(pairs["date"], pairs["date_later"])], dtype=bool)
+    out = np.zeros(len(frame), dtype=bool)
+    out[pairs["row"].to_numpy(dtype=int)[later]] = True
+    return pd.Series(out, index=frame.index)
 
 
 def _inside(frame: pd.DataFrame, area: Area) -> pd.Series:

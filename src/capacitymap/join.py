@@ -5,7 +5,8 @@ The rule, in order (deterministic, documented in the README):
 1. A facility with coordinates goes to the region whose polygon contains or touches its point;
    a point on a shared border goes to the region whose code sorts first.
 2. A point in no region (just offshore, or a border drawn coarsely) goes to the nearest region if it
-   lies within ``tolerance_km`` (geodesic distance to that region's edge); ties go to the code that
+   lies within ``tolerance_km`` (geodesic distance on the WGS84 ellipsoid to that region's edge, exact in
+   metres at every latitude: :class:`NearestRule`, for ``aggregate`` too); ties go to the code that
    sorts first. ``placement`` says ``"nearest"``.
 3. A facility with only a region is drawn at the region's representative point (``"region"``).
 4. Given both, they are cross-checked. A mismatch (wrong state, swapped latitude/longitude) is a
@@ -20,19 +21,19 @@ The rule, in order (deterministic, documented in the README):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import shapely.ops
 from pyproj import Geod
 
 from capacitymap.errors import Problem
-from capacitymap.io.facilities import REGION_COLUMN, REGION_UNRESOLVED
+from capacitymap.records.facilities import REGION_COLUMN, REGION_UNRESOLVED
 from capacitymap.schema import LINE, SOURCE_FILE
 
-__all__ = ["JoinResult", "assign_regions", "TOLERANCE_KM", "locate_points"]
+__all__ = ["JoinResult", "assign_regions", "TOLERANCE_KM", "locate_points", "NearestRule", "nearest_region", "nearest_regions"]
 
 #: Points this close to a covered region (but in none) go to the nearest one.
 TOLERANCE_KM = 25.0
@@ -68,20 +69,249 @@ def locate_points(lon: np.ndarray, lat: np.ndarray, admin1: gpd.GeoDataFrame) ->
     return out
 
 
-def _nearest(lon: float, lat: float, regions: gpd.GeoDataFrame, tree: shapely.STRtree, tolerance_km: float) -> tuple[int, float]:
-    """The nearest region within tolerance (position in ``regions``) and its distance in km, or (-1, km)."""
-    point = shapely.Point(lon, lat)
-    # A generous box in degrees around the point, then exact geodesic distances to the candidates' edges.
-    pad = tolerance_km / 111.0 / max(np.cos(np.radians(min(abs(lat), 89.0))), 0.05) + 0.5
-    candidates = tree.query(shapely.box(lon - pad, lat - pad, lon + pad, lat + pad))
-    best, best_km = -1, float("inf")
-    for idx in sorted(int(c) for c in candidates):
-        edge_point = shapely.ops.nearest_points(regions.geometry.iloc[idx], point)[0]
-        _, _, metres = _GEOD.inv(lon, lat, edge_point.x, edge_point.y)
-        km = metres / 1000.0
-        if km < best_km - 1e-9:
-            best, best_km = idx, km
-    return (best, best_km) if best_km <= tolerance_km else (-1, best_km)
+#: Search for the nearest region this far (a multiple of the tolerance), so that a rejected point's message gives
+#: its exact distance to the nearest covered region up to there.
+SEARCH_FACTOR = 2.0
+#: Boundary edges are measured in sub-segments no longer than this (degrees; about 2 km): over so short a
+#: stretch the edge and the straight line between its ends' azimuthal-equidistant images differ by centimetres.
+_SUBSEGMENT_DEG = 0.02
+#: Kilometres per degree, bounds that only err low: a meridian degree is at least 110.574 km (at the equator),
+#: a degree of a parallel at latitude phi at least 111.319 * cos(phi) km.
+_KM_PER_DEG_LAT_MIN = 110.5
+_KM_PER_DEG_LON_MIN = 111.3
+#: Distances equal to this many km (1 mm) are ties, which go to the target that ranks first.
+_TIE_KM = 1e-6
+
+
+#: Segments per boundary piece of a :class:`NearestRule`.
+_PIECE: Final = 16
+
+
+class NearestRule:
+    """The nearest-region rule over target polygons, exact in metres (:func:`nearest_regions`).
+
+    The polygons' boundaries are cut into pieces of 16 segments, each with its target's rank, in an STRtree.
+    ``parts`` are polygons (a target's multipolygon given as its parts, each with the target's rank in
+    ``part_target``). Placing facilities (:func:`assign_regions`) and points (``aggregate``) use this one rule.
+    """
+
+    def __init__(self, parts: np.ndarray, part_target: np.ndarray, tolerance_km: float):
+        self.tolerance_km = float(tolerance_km)
+        parts = np.asarray(parts, dtype=object)
+        rings, ring_part = shapely.get_rings(parts, return_index=True) if len(parts) else (np.zeros(0, object), np.zeros(0, np.int64))
+        coords, ring_of = shapely.get_coordinates(rings, return_index=True) if len(rings) else (np.zeros((0, 2)), np.zeros(0, np.int64))
+        per_ring = np.bincount(ring_of, minlength=len(rings)).astype(np.int64)
+        first = np.r_[0, np.cumsum(per_ring)[:-1]].astype(np.int64)
+        segments = np.maximum(per_ring - 1, 0)
+        n_pieces = (segments + _PIECE - 1) // _PIECE
+        piece_ring = np.repeat(np.arange(len(rings)), n_pieces)
+        k = _ramp(n_pieces)
+        start = first[piece_ring] + k * _PIECE
+        stop = first[piece_ring] + np.minimum((k + 1) * _PIECE, segments[piece_ring])  # the piece's last vertex
+        lengths = stop - start + 1
+        vertex = np.repeat(start, lengths) + _ramp(lengths)
+        piece_of = np.repeat(np.arange(len(start)), lengths)
+        self.pieces = shapely.linestrings(coords[vertex], indices=piece_of) if len(vertex) else np.zeros(0, object)
+        self.piece_target = np.asarray(part_target, np.int64)[ring_part[piece_ring]] if len(piece_ring) else np.zeros(0, np.int64)
+        self.tree = shapely.STRtree(self.pieces)
+
+    def nearest(self, x: np.ndarray, y: np.ndarray, *, search_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per point (in no polygon): the target within the tolerance (-1 if none) and the distance in km.
+
+        See :func:`nearest_regions`.
+        """
+        return nearest_regions(self, x, y, search_km=search_km)
+
+
+def nearest_regions(index: NearestRule, lon: np.ndarray, lat: np.ndarray, *, search_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest target of each point and its geodesic distance, exact in metres.
+
+    ``index`` holds the targets' boundary pieces (``pieces``, ``piece_target``, ``tree``, ``tolerance_km``:
+    a :class:`NearestRule`). Picking each target's nearest point in degrees first, then measuring it, is
+    wrong wherever a degree of longitude is not a degree of latitude (a point 20 km off a coast at 69N
+    measured 33 km, or put in a region 22 km away instead of one 19 km away). Here the distance from a point to an edge
+    (straight in longitude/latitude, as the layers draw it) is the geodesic distance on the WGS84
+    ellipsoid to the edge's nearest point: every edge near the point is cut to the point's search box and
+    into sub-segments of at most 0.02 degree, each is mapped to the azimuthal-equidistant plane around
+    the point (``Geod.inv``: distances from the point exact), its nearest point found there and measured
+    again with ``Geod.inv``. Edges whose lower bound on the distance (a planar metric with the smallest
+    scale of the search box) exceeds a distance already found are skipped. Points near the antimeridian
+    are searched on both sides.
+
+    Returns per point the target (its rank in the index) within ``index.tolerance_km``, else -1; and the
+    distance in km to the nearest target within ``search_km`` (default: the tolerance), else ``inf``.
+    Equal distances (to the millimetre) go to the target that ranks first.
+    """
+    x = np.asarray(lon, dtype=np.float64)
+    y = np.asarray(lat, dtype=np.float64)
+    n = len(x)
+    target = np.full(n, -1, np.int64)
+    km = np.full(n, np.inf)
+    radius = max(float(search_km if search_km is not None else index.tolerance_km), index.tolerance_km)
+    if n == 0 or len(index.pieces) == 0:
+        return target, km
+    of, qx, qy, qlon, dlat, qband = _search_frames(x, y, radius)
+    q, piece = index.tree.query(shapely.box(qx - qlon, qy - dlat, qx + qlon, qy + dlat))
+    if len(q) == 0:
+        return target, km
+    q, piece = _near_pieces(index.pieces, q, piece, qx, qy, qband, radius)
+    coords, which = shapely.get_coordinates(index.pieces[piece], return_index=True)
+    same = np.flatnonzero(which[1:] == which[:-1])
+    ax, ay = coords[same, 0], coords[same, 1]
+    dx, dy = coords[same + 1, 0] - ax, coords[same + 1, 1] - ay
+    seg_q = q[which[same]]
+    seg_target = index.piece_target[piece[which[same]]]
+    px, py = qx[seg_q], qy[seg_q]
+    # Each edge cut to its point's search box (Liang-Barsky): t0..t1 along it.
+    t0, t1 = _clip(ax, ay, dx, dy, px - qlon[seg_q], px + qlon[seg_q], py - dlat, py + dlat)
+    keep = t0 <= t1
+    if not keep.any():
+        return target, km
+    ax, ay, dx, dy, t0, t1, seg_q, seg_target, px, py = (
+        v[keep] for v in (ax, ay, dx, dy, t0, t1, seg_q, seg_target, px, py))
+    # A lower bound on each edge's distance: the plane with the box's smallest km per degree.
+    kx = _KM_PER_DEG_LON_MIN * np.cos(np.radians(qband[seg_q]))
+    ky = _KM_PER_DEG_LAT_MIN
+    sx, sy = (ax + t0 * dx - px) * kx, (ay + t0 * dy - py) * ky
+    ex, ey = (ax + t1 * dx - px) * kx, (ay + t1 * dy - py) * ky
+    u = _closest_on_chord(sx, sy, ex, ey)
+    lower = np.hypot(sx + u * (ex - sx), sy + u * (ey - sy))
+    # An upper bound per point: the true distance of the planar-nearest spot of its lowest-bound edge.
+    order = np.lexsort((lower, seg_q))
+    first = order[np.r_[True, seg_q[order][1:] != seg_q[order][:-1]]]
+    t_best = t0[first] + u[first] * (t1[first] - t0[first])
+    upper = np.full(len(qx), np.inf)
+    upper[seg_q[first]] = _geodesic_km(px[first], py[first], ax[first] + t_best * dx[first], ay[first] + t_best * dy[first])
+    keep = lower <= np.minimum(upper[seg_q], radius) + _TIE_KM
+    if not keep.any():
+        return target, km
+    ax, ay, dx, dy, t0, t1, seg_q, seg_target, px, py = (
+        v[keep] for v in (ax, ay, dx, dy, t0, t1, seg_q, seg_target, px, py))
+    # The remaining edges, in sub-segments of at most _SUBSEGMENT_DEG, measured exactly.
+    span = (t1 - t0) * np.maximum(np.abs(dx), np.abs(dy))
+    parts = np.maximum(np.ceil(span / _SUBSEGMENT_DEG), 1).astype(np.int64)
+    rep = np.repeat(np.arange(len(parts)), parts)
+    k = _ramp(parts)
+    step = (t1 - t0) / parts
+    s0 = t0[rep] + k * step[rep]
+    s1 = np.where(k + 1 == parts[rep], t1[rep], s0 + step[rep])
+    dist = _edge_km(px[rep], py[rep], ax[rep], ay[rep], dx[rep], dy[rep], s0, s1)
+    seg_q, seg_target = seg_q[rep], seg_target[rep]
+    # Per point (over both sides of the antimeridian): the smallest distance, ties to the first-ranked target.
+    point = of[seg_q]
+    order = np.lexsort((seg_target, np.round(dist / _TIE_KM), point))
+    point, seg_target, dist = point[order], seg_target[order], dist[order]
+    first = np.r_[True, point[1:] != point[:-1]]
+    point, seg_target, dist = point[first], seg_target[first], dist[first]
+    near = dist <= radius
+    km[point[near]] = dist[near]
+    ok = dist <= index.tolerance_km
+    target[point[ok]] = seg_target[ok]
+    return target, km
+
+
+def _search_frames(x: np.ndarray, y: np.ndarray, radius: float):  # noqa: ANN202 - arrays
+    """Search boxes holding every spot within ``radius`` km (geodesic) of each point.
+
+    Per box: its point (``of``), centre (qx, qy), half-widths (dlon per box, dlat for all) and the highest
+    latitude it reaches (``band``). A box across the antimeridian is given again around the point shifted by
+    360 degrees, to meet the edges on the other side.
+    """
+    dlat = radius / _KM_PER_DEG_LAT_MIN * 1.01 + 1e-9
+    band = np.minimum(np.abs(y) + dlat, 89.9)
+    dlon = np.minimum(dlat * _KM_PER_DEG_LAT_MIN / (_KM_PER_DEG_LON_MIN * np.cos(np.radians(band))), 180.0)
+    west, east = np.flatnonzero(x - dlon < -180.0), np.flatnonzero(x + dlon > 180.0)
+    of = np.concatenate([np.arange(len(x)), west, east])
+    qx = np.concatenate([x, x[west] + 360.0, x[east] - 360.0])
+    return of, qx, y[of], dlon[of], dlat, band[of]
+
+
+def _search_boxes(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
+    _, qx, qy, qlon, dlat, _ = _search_frames(x, y, radius)
+    return shapely.box(qx - qlon, qy - dlat, qx + qlon, qy + dlat)
+
+
+def _near_pieces(pieces, q, piece, qx, qy, qband, radius):  # noqa: ANN001, ANN202 - arrays
+    """The (box, piece) pairs whose piece may hold the box point's nearest spot within ``radius``.
+
+    A lower bound on a piece's distance: to its bounding box, in the plane with the search box's smallest km
+    per degree. An upper bound per point: the true distance to the nearest vertex (in that plane) of its piece
+    with the lowest bound. Pieces whose lower bound exceeds it (or the radius) cannot hold the nearest spot.
+    """
+    bounds = shapely.bounds(pieces[piece])
+    kx = _KM_PER_DEG_LON_MIN * np.cos(np.radians(qband[q]))
+    px, py = qx[q], qy[q]
+    gx = np.maximum(np.maximum(bounds[:, 0] - px, px - bounds[:, 2]), 0.0) * kx
+    gy = np.maximum(np.maximum(bounds[:, 1] - py, py - bounds[:, 3]), 0.0) * _KM_PER_DEG_LAT_MIN
+    lower = np.hypot(gx, gy)
+    order = np.lexsort((lower, q))
+    best = order[np.r_[True, q[order][1:] != q[order][:-1]]]
+    xy, which = shapely.get_coordinates(pieces[piece[best]], return_index=True)
+    bq = q[best][which]
+    planar = np.hypot((xy[:, 0] - qx[bq]) * kx[best][which], (xy[:, 1] - qy[bq]) * _KM_PER_DEG_LAT_MIN)
+    order = np.lexsort((planar, which))
+    nearest_vertex = order[np.r_[True, which[order][1:] != which[order][:-1]]]
+    upper = np.full(len(qx), np.inf)
+    upper[bq[nearest_vertex]] = _geodesic_km(qx[bq[nearest_vertex]], qy[bq[nearest_vertex]], xy[nearest_vertex, 0], xy[nearest_vertex, 1])
+    keep = lower <= np.minimum(upper[q], radius) + _TIE_KM
+    return q[keep], piece[keep]
+
+
+def _clip(ax, ay, dx, dy, x0, x1, y0, y1):  # noqa: ANN001, ANN202 - arrays
+    """The part t0..t1 (within 0..1) of each segment a + t*d inside its box; t0 > t1 where it misses the box."""
+    t0, t1 = np.zeros(len(ax)), np.ones(len(ax))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, r in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+            ratio = r / p
+            t0 = np.where(p < 0, np.maximum(t0, ratio), t0)
+            t1 = np.where(p > 0, np.minimum(t1, ratio), t1)
+            t1 = np.where((p == 0) & (r < 0), -1.0, t1)
+    return t0, t1
+
+
+def _closest_on_chord(sx, sy, ex, ey):  # noqa: ANN001, ANN202 - arrays
+    """The fraction (0..1) along each segment s-e of its point nearest to the origin."""
+    vx, vy = ex - sx, ey - sy
+    length2 = vx * vx + vy * vy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.where(length2 > 0, -(sx * vx + sy * vy) / length2, 0.0)
+    return np.clip(np.nan_to_num(u), 0.0, 1.0)
+
+
+def _geodesic_km(x0, y0, x1, y1):  # noqa: ANN001, ANN202 - arrays
+    return np.asarray(_GEOD.inv(x0, y0, x1, y1)[2], np.float64) / 1000.0
+
+
+def _edge_km(px, py, ax, ay, dx, dy, s0, s1):  # noqa: ANN001, ANN202 - arrays
+    """Geodesic km from each point to the stretch s0..s1 of its edge a + t*d (a short one)."""
+    x0, y0, x1, y1 = ax + s0 * dx, ay + s0 * dy, ax + s1 * dx, ay + s1 * dy
+    az0, _, m0 = _GEOD.inv(px, py, x0, y0)
+    az1, _, m1 = _GEOD.inv(px, py, x1, y1)
+    # Azimuthal-equidistant images of the ends around the point (distances from the point exact).
+    m0, m1 = np.asarray(m0, np.float64), np.asarray(m1, np.float64)
+    a0, a1 = np.radians(np.asarray(az0, np.float64)), np.radians(np.asarray(az1, np.float64))
+    u = _closest_on_chord(m0 * np.sin(a0), m0 * np.cos(a0), m1 * np.sin(a1), m1 * np.cos(a1))
+    s = s0 + u * (s1 - s0)
+    mid = _geodesic_km(px, py, ax + s * dx, ay + s * dy)
+    return np.minimum(mid, np.minimum(m0, m1) / 1000.0)
+
+
+def nearest_region(lon: np.ndarray, lat: np.ndarray, admin1: gpd.GeoDataFrame, *, tolerance_km: float = TOLERANCE_KM) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest region of each point (in no region), by :func:`nearest_regions`.
+
+    Returns the region within ``tolerance_km`` (position in ``admin1`` sorted by code, -1 if none) and the
+    exact geodesic distance in km to the nearest region (``inf`` beyond ``SEARCH_FACTOR`` times the tolerance).
+    """
+    x = np.asarray(lon, dtype=np.float64)
+    y = np.asarray(lat, dtype=np.float64)
+    regions = admin1.sort_values("iso_3166_2", ignore_index=True)
+    geoms = regions.geometry.to_numpy()
+    search_km = SEARCH_FACTOR * tolerance_km
+    # Only the regions near the points are cut into the index's boundary pieces.
+    boxes = _search_boxes(x, y, max(search_km, tolerance_km))
+    candidates = np.unique(shapely.STRtree(geoms).query(boxes)[1]) if len(x) else np.zeros(0, np.int64)
+    parts, owner = shapely.get_parts(geoms[candidates], return_index=True)
+    return NearestRule(parts, candidates[owner], tolerance_km).nearest(x, y, search_km=search_km)
 
 
 def assign_regions(
@@ -106,7 +336,6 @@ def assign_regions(
     if has_point.any():
         located[has_point] = locate_points(lon[has_point], lat[has_point], regions)
     placement = np.where(located >= 0, "point", "").astype(object)
-    tree = shapely.STRtree(regions.geometry.to_numpy())
     by_code = {c: i for i, c in enumerate(codes)}
     problems: dict[int, list[Problem]] = {}
     warnings: list[Problem] = []
@@ -118,12 +347,13 @@ def assign_regions(
     given = _text_or_none(frame["region_code"]) if "region_code" in frame else np.full(len(frame), None, dtype=object)
     unresolved = _text_or_none(frame[REGION_UNRESOLVED]) if REGION_UNRESOLVED in frame else np.full(len(frame), None, dtype=object)
     region_column = _text_or_none(frame[REGION_COLUMN]) if REGION_COLUMN in frame else np.full(len(frame), None, dtype=object)
-    for i in np.flatnonzero(has_point & (located < 0)):
-        idx, km = _nearest(lon[i], lat[i], regions, tree, tolerance_km)
+    outside = np.flatnonzero(has_point & (located < 0))
+    near, near_km = nearest_region(lon[outside], lat[outside], regions, tolerance_km=tolerance_km)
+    for i, idx, km in zip(outside.tolist(), near.tolist(), near_km.tolist(), strict=True):
         if idx >= 0:
             located[i], placement[i] = idx, "nearest"
         elif given[i] is None:
-            report(int(i), "latitude", _outside_message(lon[i], lat[i], km, tolerance_km), hard=True)
+            report(i, "latitude", _outside_message(lon[i], lat[i], km, tolerance_km), hard=True)
 
     for i in range(len(frame)):
         code = given[i]
@@ -176,6 +406,16 @@ def assign_regions(
     out["placement"] = np.where(placement != "", placement, None)
     gdf = gpd.GeoDataFrame(out, geometry=list(geometry), crs="EPSG:4326")
     return JoinResult(facilities=gdf, problems=problems, warnings=warnings)
+
+
+def _ramp(lengths: np.ndarray) -> np.ndarray:
+    """0..len-1 for each length, concatenated (``np.arange`` per run, vectorised)."""
+    lengths = np.asarray(lengths, np.int64)
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(lengths)
+    return np.arange(total, dtype=np.int64) - np.repeat(ends - lengths, lengths)
 
 
 def _text_or_none(column: pd.Series) -> np.ndarray:

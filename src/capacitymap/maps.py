@@ -2,7 +2,8 @@
 
 ``capacity_layers`` turns mapped facilities into a capacity choropleth plus markers;
 ``hashrate_layers`` turns a hashrate method result into a share (or EH/s) choropleth with one
-slider step per month. ``make_map`` and ``make_still`` hand the layers to the renderers.
+slider step per month. ``make_map`` builds the map once: its page (``built.html()``), its still
+(``built.still()``) and its alt text (``built.alt``) all come from that one object.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from capacitymap.filters import PIPELINE_STATUSES
 from capacitymap.method import HashrateResult, describe_sample, source_credit, to_region_values
 from capacitymap.pipeline import CapacityChange, CapacitySteps, MappedFacilities
 from capacitymap.render import BuiltMap, MapSpec, build_map
-from capacitymap.render.spec import resolve_preset
+from capacitymap.render.spec import BBox, resolve_preset
 from capacitymap.schema import SHARE_TOLERANCE
 from capacitymap.summary import summarize
+from capacitymap.vocab import HashrateValue, Level
 
-__all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map", "make_still"]
+__all__ = ["MapLayers", "capacity_layers", "hashrate_layers", "make_map"]
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,8 @@ def hashrate_layers(
     *,
     admin1: gpd.GeoDataFrame,
     admin0: gpd.GeoDataFrame,
-    level: str,
-    value: str = "share",
+    level: Level,
+    value: HashrateValue = "share",
     facilities: gpd.GeoDataFrame | None = None,
 ) -> MapLayers:
     """The method's result as region values: countries on admin-0, or states/provinces on admin-1.
@@ -111,7 +113,7 @@ def hashrate_layers(
 
 
 def make_map(spec: MapSpec, layers: MapLayers) -> BuiltMap:
-    """The interactive map, built: the one entry from layers + spec to a page (``render_html(make_map(...))``).
+    """The map, built: the one entry from layers + spec to a page (``built.html()``) and a still (``built.still()``).
 
     Blanks in the spec (title, subtitle, credit, coverage note) are filled from the layers.
     """
@@ -123,22 +125,9 @@ def make_map(spec: MapSpec, layers: MapLayers) -> BuiltMap:
     )
 
 
-def make_still(spec: MapSpec, layers: MapLayers, *, fmt: str = "png", width_px: int = 1200, height_px: int = 800, dpi: int = 150) -> bytes:
-    """The same map as a PNG or SVG still (matplotlib, no browser), with the same title and credit."""
-    from capacitymap.export import render_static
-
-    return render_static(_with_note(spec, layers), regions=layers.regions, values=layers.values, facilities=layers.facilities,
-                         fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)  # type: ignore[arg-type]
-
-
-def preset_level(preset: str) -> str:
-    """``country`` for the world preset, ``admin1`` for the others."""
-    return "country" if resolve_preset(preset).level == "admin0" else "admin1"
-
-
-def _with_note(spec: MapSpec, layers: MapLayers) -> MapSpec:
-    """The spec with its blanks filled from the layers, exactly as the HTML map fills them."""
-    return complete_layers_spec(spec, layers)
+def preset_level(preset: str | BBox) -> Level:
+    """The level a preset draws: ``country`` for the world preset, ``admin1`` for the others and a custom area."""
+    return resolve_preset(preset).level or "admin1"
 
 
 def complete_layers_spec(spec: MapSpec, layers: MapLayers) -> MapSpec:

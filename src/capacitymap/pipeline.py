@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -33,10 +32,11 @@ from capacitymap.filters import (
     step_end,
     superseded,
 )
-from capacitymap.io.rows import Records, empty_rejected, finish
 from capacitymap.join import TOLERANCE_KM, assign_regions
+from capacitymap.records.rows import Records, empty_rejected, finish
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
+from capacitymap.vocab import Every
 
 __all__ = [
     "Reconciliation",
@@ -53,7 +53,6 @@ __all__ = [
     "fsum_by",
 ]
 
-Every = Literal["month", "quarter"]
 UNDATED = "undated (cannot be placed in time)"
 _OUT_COLUMNS_DROPPED = ("history",)
 
@@ -270,6 +269,7 @@ def capacity_steps(mapped: MappedFacilities, *, gazetteer: Gazetteer, every: Eve
     pipeline_rows = dated.index.isin(others)
     # what changes with the date: which figures are known, and which of them is each site's newest
     light = pd.DataFrame({c: dated[c].astype(object) for c in ("operator", "site", "status", "as_of")})
+    light["capacity_mw"] = dated["capacity_mw"]
     if "history" in dated:
         light["history"] = dated["history"].fillna(False).astype(bool)
     rank = _canonical_rank(dated)

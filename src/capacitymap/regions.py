@@ -22,17 +22,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
 
 import pandas as pd
 from rapidfuzz import fuzz, process
 
 from capacitymap.errors import AmbiguousRegionError, UnknownRegionError
 from capacitymap.schema import OTHER_COUNTRY
+from capacitymap.vocab import Level
 
 __all__ = ["Gazetteer", "Place", "Level", "normalize_name", "strip_designators", "default_gazetteer", "AP_ABBREVIATIONS", "DESIGNATORS"]
-
-Level = Literal["admin1", "country"]
 
 #: Countries whose Natural Earth postal letters are the everyday abbreviations people write.
 #: China's are not (NE's ``HE`` is Henan, ISO's ``CN-HE`` is Hebei), so bare letters never resolve there.

@@ -7,7 +7,9 @@ what the maps show.
 
 from __future__ import annotations
 
-from typing import Final, Literal, get_args
+from typing import Final
+
+from capacitymap.vocab import STATUSES, ShareOf, Status
 
 __all__ = [
     "FACILITY_COLUMNS",
@@ -23,11 +25,6 @@ __all__ = [
     "LINE",
     "SOURCE_FILE",
 ]
-
-Status = Literal["operational", "under_construction", "planned", "curtailed", "closed"]
-STATUSES: Final[tuple[str, ...]] = get_args(Status)
-
-ShareOf = Literal["global", "country"]
 
 #: Shares of one denominator may sum to at most 100 % plus this much (a fraction: 0.5 percentage points),
 #: for the rounding in published lists.

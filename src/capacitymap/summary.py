@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Literal, get_args
 
 import pandas as pd
 
 from capacitymap.schema import STATUSES
+from capacitymap.vocab import By
 
-__all__ = ["By", "BY_CHOICES", "summarize", "summarize_change", "status_column"]
-
-By = Literal["region", "operator", "country"]
-BY_CHOICES: tuple[str, ...] = get_args(By)
+__all__ = ["By", "summarize", "summarize_change", "status_column"]
 
 _KEYS: dict[str, list[str]] = {
     "region": ["iso_3166_2", "region_name", "country"],

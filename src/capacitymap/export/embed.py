@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import html
-from urllib.parse import urlsplit
 
 from capacitymap.errors import ExportError
+from capacitymap.urls import link_or_path
 
 __all__ = ["embed_snippet", "responsive_embed", "HEIGHT_MESSAGE"]
 
@@ -71,19 +71,11 @@ def responsive_embed(src: str, *, title: str, height_px: int = 600, aspect: tupl
 
 
 def _checked_src(src: object) -> str:
+    """The page's address under the project's one link policy (:func:`capacitymap.urls.link_or_path`)."""
     if not isinstance(src, str) or not src.strip():
         raise ExportError(f"embed: expected the map page's URL or relative path, got {src!r}")
-    text = src.strip()
-    bad = [c for c in text if ord(c) < 0x20 or ord(c) == 0x7F or c in "\\<>\"'`"]
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        parts = None
-    ok = not bad and parts is not None and (
-        (parts.scheme.lower() in ("http", "https") and bool(parts.netloc))
-        or (parts.scheme == "" and parts.netloc == "" and not text.startswith("//"))
-    )
-    if not ok:
+    text = link_or_path(src)
+    if text is None:
         raise ExportError(
             f"embed: expected an http(s) URL or a relative path for src, got {src!r}; "
             "give e.g. 'https://example.org/maps/north-america.html' or 'maps/north-america.html'"

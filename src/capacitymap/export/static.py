@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 import re
-from typing import Final, Literal, get_args
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
@@ -27,11 +27,12 @@ from capacitymap.render.classify import (
 from capacitymap.render.data import prepare_facilities, prepare_values
 from capacitymap.render.geometry import key_of, select_regions, web_mercator
 from capacitymap.render.spec import METRIC_LABELS, METRIC_UNITS, MapSpec, resolve_preset
+from capacitymap.vocab import STILL_FORMATS, StillFormat
 
 __all__ = ["render_static", "build_still_figure", "StaticFormat", "STATIC_FORMATS", "BOUNDARY_ATTRIBUTION"]
 
-StaticFormat = Literal["png", "svg"]
-STATIC_FORMATS: Final[tuple[str, ...]] = get_args(StaticFormat)
+StaticFormat = StillFormat
+STATIC_FORMATS: Final[tuple[str, ...]] = STILL_FORMATS
 BOUNDARY_ATTRIBUTION: Final = "Boundaries: Natural Earth"
 
 _MERCATOR_MAX_LAT: Final = 85.0

@@ -39,10 +39,9 @@ from capacitymap.method._types import (
     VpnCorrection,
     VpnVariant,
     Window,
-    parse_vpn_correction,
 )
 from capacitymap.method._vpn import VPN_MOVE_COLUMNS, admin1_adjacency, correct_vpn
-from capacitymap.method._window import apply_window, month_range, network_by_month, resolve_window
+from capacitymap.method._window import MonthRange, apply_window, month_range, network_by_month, resolve_window
 
 __all__ = [
     "estimate_hashrate",
@@ -69,7 +68,7 @@ __all__ = [
     "network_by_month",
     "ehs_to_mw",
     "mw_to_ehs",
-    "parse_vpn_correction",
+    "MonthRange",
     "VpnCorrection",
     "Window",
     "ExplainStep",

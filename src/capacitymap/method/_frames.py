@@ -24,7 +24,7 @@ def require_columns(frame: object, columns: Sequence[str], what: str) -> pd.Data
     if missing:
         raise SchemaError(
             Problem(f"<{what}>", None, None, f"expected columns {list(columns)!r}, missing {missing!r}; "
-                    f"add them (the readers in capacitymap.io produce them)")
+                    f"add them (the readers in capacitymap.records produce them)")
         )
     return frame
 

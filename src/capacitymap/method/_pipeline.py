@@ -30,8 +30,9 @@ from capacitymap.method._types import (
     Window,
 )
 from capacitymap.method._vpn import correct_vpn
-from capacitymap.method._window import apply_window, network_by_month, resolve_window
+from capacitymap.method._window import MonthRange, apply_window, network_by_month, resolve_window
 from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY, OTHER_REGION_SUFFIX
+from capacitymap.vocab import HASHRATE_VALUES, HashrateValue
 
 #: The assumption every result rests on, stated in its metadata and its explain log.
 REPRESENTATIVE_SAMPLE = (
@@ -53,10 +54,11 @@ def estimate_hashrate(
     admin1: gpd.GeoDataFrame | None = None,
     vpn_corrections: Iterable[VpnCorrection] = (),
     month: str | None = None,
-    months: str | tuple[str, str] | None = None,
+    months: MonthRange | tuple[str, str] | None = None,
     average: Average | None = None,
     level: Level = "country",
     pool_weighting: PoolWeighting = "hashrate",
+    validated: bool = False,
 ) -> HashrateResult:
     """Estimate where the network's hashrate is, from pools' geolocation records (CCAF's method).
 
@@ -75,6 +77,10 @@ def estimate_hashrate(
     China-provinces or US-states download on its own) are shares of the country only: their rows
     carry ``share_of_country`` and a NaN ``share`` (of global), and the metadata's ``scope`` says so.
 
+    ``validated``: the records came from :func:`capacitymap.records.read_hashrate`, which checked every row as
+    it read it; the method then checks only what a reader cannot know. A frame built by hand (the default)
+    gets the reader's record checks too.
+
     Returns a ``HashrateResult``: the table (``RESULT_COLUMNS``), the explain log and the metadata.
     """
     if level not in LEVELS:
@@ -86,8 +92,8 @@ def estimate_hashrate(
     log: list[ExplainStep] = [ExplainStep("assumption", None, REPRESENTATIVE_SAMPLE)]
 
     placed, within = split_within_country(records)
-    shares = normalise_pool_shares(placed, pool_hashrate=pool_hashrate)
-    local = {country: normalise_pool_shares(part, pool_hashrate=pool_hashrate) for country, part in within}
+    shares = normalise_pool_shares(placed, pool_hashrate=pool_hashrate, validated=validated)
+    local = {country: normalise_pool_shares(part, pool_hashrate=pool_hashrate, validated=validated) for country, part in within}
     available = list(shares["month"]) + [m for part in local.values() for m in part["month"]]
     implied, given_ehs = implied_network_hashrate(records) if network_hashrate is None else (None, {})
     have_network = network_hashrate is not None or (implied is not None and len(implied) > 0)
@@ -103,12 +109,12 @@ def estimate_hashrate(
     parts: list[pd.DataFrame] = []
     weights, moves = pd.DataFrame(columns=list(POOL_WEIGHT_COLUMNS)), None
     if len(shares):
-        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+        table, weights, moves = _run(placed, shares, window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting, validated=validated,
                                      corrections=corrections, admin1=admin1, network_frame=network_frame, given_ehs=given_ehs)
         parts.append(_finish(table, level))
     for country, part in within:
         log.append(ExplainStep("within country", None, _within_text(country, part)))
-        sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting,
+        sub, sub_weights, sub_moves = _run(part, local[country], window, log, pool_hashrate=pool_hashrate, pool_weighting=pool_weighting, validated=validated,
                                            corrections=corrections, admin1=admin1, network_frame=None, given_ehs={})
         parts.append(_as_within_country(sub, level))
         weights = pd.concat([weights, sub_weights], ignore_index=True) if len(weights) else sub_weights
@@ -138,11 +144,11 @@ def estimate_hashrate(
 
 
 def _run(records: pd.DataFrame, shares: pd.DataFrame, window: Window, log: list[ExplainStep], *, pool_hashrate, pool_weighting,  # noqa: ANN001
-         corrections, admin1, network_frame, given_ehs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # noqa: ANN001
+         validated, corrections, admin1, network_frame, given_ehs) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:  # noqa: ANN001
     """Weights, VPN correction, extrapolation, aggregation and the window for one set of records."""
     shares = shares[shares["month"].isin(list(window.months))].reset_index(drop=True)
     log += _explain_shares(shares)
-    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months)
+    weights = derive_pool_weights(records, pool_hashrate=pool_hashrate, weighting=pool_weighting, months=window.months, validated=validated)
     log += _explain_weights(weights)
     moves = None
     if corrections:
@@ -285,7 +291,7 @@ def format_explain(result: HashrateResult) -> str:
     return "\n".join(str(step) for step in result.explain) + "\n"
 
 
-def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: str = "share") -> pd.DataFrame:
+def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: HashrateValue = "share") -> pd.DataFrame:
     """The result table as the region values a choropleth draws: key, ``value``, ``month``.
 
     ``level="country"``: ``iso_a2`` from the country rows (the unreported remainder and ``ZZ``
@@ -294,9 +300,8 @@ def to_region_values(table: pd.DataFrame, *, level: Level = "country", value: st
     names the column drawn: ``share``, ``share_of_country`` or ``hashrate_ehs``.
     """
     require_columns(table, RESULT_COLUMNS, "hashrate result")
-    choices = ("share", "share_of_country", "hashrate_ehs")
-    if value not in choices:
-        raise MethodError(f"expected value in {choices!r}, got {value!r}; choose the column the map should draw")
+    if value not in HASHRATE_VALUES:
+        raise MethodError(f"expected value in {HASHRATE_VALUES!r}, got {value!r}; choose the column the map should draw")
     if level == "country":
         rows = table[table["region"].isna() & ~table["unreported"] & (table["country"] != OTHER_COUNTRY)]
         key = "iso_a2"

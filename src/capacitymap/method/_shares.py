@@ -28,6 +28,7 @@ from capacitymap.method._types import (
     is_month,
 )
 from capacitymap.schema import HASHRATE_COLUMNS, OTHER_COUNTRY
+from capacitymap.vocab import SHARE_OFS
 
 _WHAT = "hashrate records"
 _POOL_HASHRATE_COLUMNS = ("month", "pool", "hashrate_ehs")
@@ -95,8 +96,14 @@ def _pool_totals(rec: pd.DataFrame, given: dict[tuple[str, str], float]) -> dict
     return totals
 
 
-def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
-    """Text columns stripped, rows sorted by their key so that row order never matters."""
+def _clean_records(records: pd.DataFrame, *, validated: bool = False) -> tuple[pd.DataFrame, list[Problem]]:
+    """Text columns stripped, rows sorted by their key so that row order never matters.
+
+    Records from :func:`capacitymap.records.read_hashrate` (``validated``) were checked row by row as they were
+    read; only what the reader cannot know is checked again here (a country row given as a share of its
+    own country; one row per month, pool and place whatever each says its share is of). A frame handed
+    in directly gets every check the reader makes on a record (:func:`_record_problems`).
+    """
     require_columns(records, HASHRATE_COLUMNS, _WHAT)
     rec = records.loc[:, list(HASHRATE_COLUMNS)].reset_index(drop=True)  # a new frame: the caller's is untouched
     for col in ("month", "pool", "country", "region", "share_of"):
@@ -108,36 +115,10 @@ def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     keep = []
     seen: dict[tuple, int] = {}
     for i, row in rec.iterrows():
-        bad = False
-        if not is_month(row["month"]):
-            problems.append(problem(row, _WHAT, "month", f"expected a month 'YYYY-MM', got {row['month']!r}; write it like '2020-04'"))
-            bad = True
-        if row["pool"] is None:
-            problems.append(problem(row, _WHAT, "pool", f"expected a pool name, got {row['pool']!r}; name the pool (CCAF exports use 'CCAF')"))
-            bad = True
-        if row["country"] is None or len(row["country"]) != 2:
-            problems.append(problem(row, _WHAT, "country", f"expected an ISO alpha-2 country code or {OTHER_COUNTRY!r}, "
-                                                                  f"got {row['country']!r}; resolve the country first"))
-            bad = True
-        elif row["region"] is not None and not row["region"].startswith(row["country"] + "-"):
-            problems.append(problem(row, _WHAT, "region", f"expected a region of country {row['country']!r} (a code starting {row['country'] + '-'!r}), "
-                                                                 f"got {row['region']!r}; fix the country or the region"))
-            bad = True
-        if row["share_of"] not in ("global", "country"):
-            problems.append(problem(row, _WHAT, "share_of", f"expected 'global' or 'country', got {row['share_of']!r}; say what the share is a fraction of"))
-            bad = True
-        elif row["region"] is None and row["share_of"] == "country":
+        bad = False if validated else _record_problems(row, problems)
+        if row["region"] is None and row["share_of"] == "country":
             problems.append(problem(row, _WHAT, "share_of", "expected 'global' on a country row (a country is all of itself), got 'country'; "
                                     "give the country's share of the pool's worldwide hashrate"))
-            bad = True
-        share, ehs = _number(row["share"]), _number(row["hashrate_ehs"])
-        if math.isnan(share) and not math.isfinite(ehs):
-            problems.append(problem(row, _WHAT, "share", f"expected a share or a hashrate_ehs, "
-                                                                f"got share {row['share']!r} and hashrate_ehs {row['hashrate_ehs']!r}; give one of them"))
-            bad = True
-        elif not math.isnan(share) and not (0 <= share <= 1 + SHARE_TOLERANCE):
-            problems.append(problem(row, _WHAT, "share", f"expected a fraction between 0 and 1, got {row['share']!r}; "
-                                                                "write shares as fractions (0.6508 for 65.08%)"))
             bad = True
         key = (row["month"], row["pool"], row["country"], row["region"])
         if not bad and key in seen:
@@ -152,11 +133,40 @@ def _clean_records(records: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
     return rec.loc[order].reset_index(drop=True), problems
 
 
+def _record_problems(row: pd.Series, problems: list[Problem]) -> bool:
+    """What :func:`capacitymap.records.read_hashrate` checks as it reads a record, for a frame handed in directly.
+
+    Appends each problem; True when the row has any.
+    """
+    before = len(problems)
+    if not is_month(row["month"]):
+        problems.append(problem(row, _WHAT, "month", f"expected a month 'YYYY-MM', got {row['month']!r}; write it like '2020-04'"))
+    if row["pool"] is None:
+        problems.append(problem(row, _WHAT, "pool", f"expected a pool name, got {row['pool']!r}; name the pool (CCAF exports use 'CCAF')"))
+    if row["country"] is None or len(row["country"]) != 2:
+        problems.append(problem(row, _WHAT, "country", f"expected an ISO alpha-2 country code or {OTHER_COUNTRY!r}, "
+                                                              f"got {row['country']!r}; resolve the country first"))
+    elif row["region"] is not None and not row["region"].startswith(row["country"] + "-"):
+        problems.append(problem(row, _WHAT, "region", f"expected a region of country {row['country']!r} (a code starting {row['country'] + '-'!r}), "
+                                                             f"got {row['region']!r}; fix the country or the region"))
+    if row["share_of"] not in SHARE_OFS:
+        problems.append(problem(row, _WHAT, "share_of", f"expected 'global' or 'country', got {row['share_of']!r}; say what the share is a fraction of"))
+    share, ehs = _number(row["share"]), _number(row["hashrate_ehs"])
+    if math.isnan(share) and not math.isfinite(ehs):
+        problems.append(problem(row, _WHAT, "share", f"expected a share or a hashrate_ehs, "
+                                                            f"got share {row['share']!r} and hashrate_ehs {row['hashrate_ehs']!r}; give one of them"))
+    elif not math.isnan(share) and not (0 <= share <= 1 + SHARE_TOLERANCE):
+        problems.append(problem(row, _WHAT, "share", f"expected a fraction between 0 and 1, got {row['share']!r}; "
+                                                            "write shares as fractions (0.6508 for 65.08%)"))
+    return len(problems) > before
+
+
 def normalise_pool_shares(
     records: pd.DataFrame,
     *,
     pool_hashrate: pd.DataFrame | None = None,
     tolerance: float = SHARE_TOLERANCE,
+    validated: bool = False,
 ) -> pd.DataFrame:
     """Each pool's monthly distribution as fractions of the pool's **worldwide** hashrate.
 
@@ -171,9 +181,11 @@ def normalise_pool_shares(
     Shares that add up to more than ``1 + tolerance`` (per pool and month, or per country's
     regions) are a ``DataError`` naming the rows.
 
+    ``validated``: the records came from :func:`capacitymap.records.read_hashrate`, which checked each row.
+
     Returns the columns ``POOL_SHARE_COLUMNS``, sorted by month, pool, country, region.
     """
-    rec, problems = _clean_records(records)
+    rec, problems = _clean_records(records, validated=validated)
     totals = _pool_totals(rec, _read_pool_hashrate(pool_hashrate))
     rows: list[dict] = []
     for (month, pool), group in rec.groupby(["month", "pool"], sort=True):
@@ -248,6 +260,7 @@ def derive_pool_weights(
     pool_hashrate: pd.DataFrame | None = None,
     weighting: PoolWeighting = "hashrate",
     months: Iterable[str] | None = None,
+    validated: bool = False,
 ) -> pd.DataFrame:
     """Each pool's weight in each month's aggregate: its worldwide hashrate in EH/s.
 
@@ -263,7 +276,7 @@ def derive_pool_weights(
     """
     if weighting not in POOL_WEIGHTINGS:
         raise MethodError(f"expected pool weighting in {POOL_WEIGHTINGS!r}, got {weighting!r}; use 'hashrate' (CCAF) or 'equal'")
-    rec, problems = _clean_records(records)
+    rec, problems = _clean_records(records, validated=validated)
     raise_problems(problems)
     if months is not None:
         rec = rec[rec["month"].isin(list(months))]

@@ -6,29 +6,22 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Final, Literal, get_args
+from typing import Final
 
 import pandas as pd
 
 from capacitymap.errors import MethodError
 from capacitymap.schema import SHARE_TOLERANCE  # noqa: F401 - re-exported: one rounding slack for readers and method
-
-Level = Literal["country", "admin1"]
-#: ``--level`` choices: ``country`` rows only, or country rows plus admin-1 rows.
-LEVELS: Final[tuple[str, ...]] = get_args(Level)
-
-Average = Literal["plain", "weighted"]
-#: ``--average`` choices for a multi-month window.
-AVERAGES: Final[tuple[str, ...]] = get_args(Average)
-
-VpnVariant = Literal["proportional", "neighbours"]
-#: VPN-correction variants: CCAF's later method (``proportional``) and its first (``neighbours``).
-VPN_VARIANTS: Final[tuple[str, ...]] = get_args(VpnVariant)
-
-PoolWeighting = Literal["hashrate", "equal"]
-#: How pools are weighted when aggregated: by their hashrate (CCAF), or equally (an explicit
-#: assumption for when pool hashrates are unknown; recorded in the result's metadata).
-POOL_WEIGHTINGS: Final[tuple[str, ...]] = get_args(PoolWeighting)
+from capacitymap.vocab import (  # noqa: F401 - re-exported: the method's choices (one vocabulary)
+    AVERAGES,
+    LEVELS,
+    POOL_WEIGHTINGS,
+    VPN_VARIANTS,
+    Average,
+    Level,
+    PoolWeighting,
+    VpnVariant,
+)
 
 #: Pools whose records are already the whole network's distribution (CCAF's published exports are read
 #: as pool "CCAF"): their absolute EH/s figures give the network's hashrate for the months they alone cover.
@@ -126,27 +119,6 @@ class VpnCorrection:
 
     def __str__(self) -> str:
         return f"{self.pool}:{self.region}:{self.variant}"
-
-
-def parse_vpn_correction(text: str) -> VpnCorrection:
-    """Read ``POOL:REGION[:VARIANT]`` (what ``--vpn-correct`` takes), e.g. ``"BTC.com:CN-ZJ:neighbours"``.
-
-    The pool name may itself contain ``:``; the region is the last part that looks like an
-    ISO 3166-2 code. The variant defaults to ``proportional``.
-    """
-    if not isinstance(text, str):
-        raise MethodError(f"VPN correction: expected text 'POOL:REGION[:VARIANT]', got {text!r}")
-    parts = text.strip().split(":")
-    variant = "proportional"
-    if len(parts) >= 3 and parts[-1] in VPN_VARIANTS:
-        variant = parts.pop()
-    if len(parts) < 2 or not parts[-1]:
-        raise MethodError(
-            f"VPN correction: expected 'POOL:REGION[:VARIANT]', got {text!r}; "
-            "write e.g. 'BTC.com:CN-ZJ' or 'BTC.com:CN-ZJ:neighbours'"
-        )
-    region = parts.pop()
-    return VpnCorrection(pool=":".join(parts), region=region, variant=variant)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,7 @@ def correct_vpn(
     corrections = tuple(corrections)
     for c in corrections:
         if not isinstance(c, VpnCorrection):
-            raise MethodError(f"expected VpnCorrection values, got {c!r}; build them with parse_vpn_correction('POOL:REGION[:VARIANT]')")
+            raise MethodError(f"expected VpnCorrection values, got {c!r}; build them as VpnCorrection(pool, region, variant)")
     pairs = [(c.pool, c.region) for c in corrections]
     twice = sorted({f"{p}:{r}" for p, r in pairs if pairs.count((p, r)) > 1})
     if twice:

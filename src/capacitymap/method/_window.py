@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -13,6 +14,27 @@ from capacitymap.method._frames import frame_from_rows, fsum, join_pools, proble
 from capacitymap.method._types import AVERAGES, MONTHLY_COLUMNS, Average, Window, is_month
 
 _NETWORK_COLUMNS = ("month", "hashrate_ehs")
+
+
+@dataclass(frozen=True, slots=True)
+class MonthRange:
+    """A range of months (or of quarters), ``first`` to ``last`` inclusive: ``MonthRange("2020-01", "2020-03")``.
+
+    Checked on construction (each a step ``"YYYY-MM"`` or ``"YYYY-Qn"``, both of one kind, in order);
+    ``first, last = r`` unpacks it.
+    """
+
+    first: str
+    last: str
+
+    def __post_init__(self) -> None:
+        month_range(self.first, self.last)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter((self.first, self.last))
+
+    def __str__(self) -> str:
+        return f"{self.first}:{self.last}"
 
 
 def month_range(start: str, end: str) -> tuple[str, ...]:
@@ -67,14 +89,14 @@ def resolve_window(
     available: Iterable[str],
     *,
     month: str | None = None,
-    months: str | tuple[str, str] | None = None,
+    months: MonthRange | tuple[str, str] | None = None,
     average: Average | None = None,
     has_network: bool = False,
 ) -> Window:
     """Turn ``--month`` / ``--months A:B`` / ``--average`` into a ``Window`` over the data's months.
 
     No month and no range: every month in the data, each with its own rows (a time slider).
-    ``month``: that month. ``months`` (``"A:B"`` or ``(A, B)``): the months averaged, ``plain``
+    ``month``: that month. ``months`` (a :class:`MonthRange` or ``(A, B)``): the months averaged, ``plain``
     (each month counts once) or ``weighted`` (each month by its network hashrate); the default
     is ``weighted`` when a network series is given, else ``plain``. A month of the range the data
     does not have is a ``MethodError`` listing every missing month: it is never treated as zero.
@@ -96,13 +118,10 @@ def resolve_window(
         return Window((month,), None)
     if months is None:
         return Window(tuple(have), None)
-    if isinstance(months, str):
-        parts = months.split(":")
-        if len(parts) != 2:
-            raise MethodError(f"expected a range 'YYYY-MM:YYYY-MM', got {months!r}; write it like '2020-01:2020-03'")
-        start, end = parts[0].strip(), parts[1].strip()
-    else:
-        start, end = months
+    if isinstance(months, str) or len(tuple(months)) != 2:
+        raise MethodError(f"expected a range of months MonthRange(first, last), got {months!r}; "
+                          "write it like MonthRange('2020-01', '2020-03')")
+    start, end = months
     wanted = month_range(start, end)
     gaps = [m for m in wanted if m not in have]
     if gaps:

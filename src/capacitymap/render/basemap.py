@@ -40,7 +40,9 @@ BASEMAP_COLOURS: Final[dict[str, str]] = {
     "halo": "#ffffff",
 }
 #: Neighbouring land: simplification tolerance (degrees) and decimals kept.
-_LAND_TOLERANCE: Final = {"admin1": 0.1, "admin0": 0.1}
+_LAND_TOLERANCE: Final = {"admin1": 0.1, "country": 0.1}
+#: How the page's basemap config has always spelt the level (no script reads it; kept so that pages stay byte-identical).
+_PAGE_LEVEL: Final = {"admin1": "admin1", "country": "admin0"}
 _DECIMALS: Final = 2
 #: The land drawn reaches this far (degrees, at least; a quarter of the view's width for wide views) east
 #: and west of the view, and from pole to pole: a phone held upright sees far north and south of the view.
@@ -53,11 +55,11 @@ def basemap_payload(regions_drawn: gpd.GeoDataFrame, level: str, bounds: BBox | 
     """What ``capacitymapBasemap(map, payload)`` draws around and over the choropleth of ``regions_drawn``.
 
     ``regions_drawn`` are the regions the choropleth draws (``select_regions``' result: the key column,
-    ``iso_a2``, ``name``, geometry in EPSG:4326); ``level`` is ``"admin1"`` or ``"admin0"``; ``bounds``
+    ``iso_a2``, ``name``, geometry in EPSG:4326); ``level`` is ``"admin1"`` or ``"country"``; ``bounds``
     is the view, a :class:`BBox` or Leaflet's ``[[south, west], [north, east]]``.
     """
-    if level not in ("admin1", "admin0"):
-        raise BoundaryError(f"basemap: expected level 'admin1' or 'admin0', got {level!r}")
+    if level not in ("admin1", "country"):
+        raise BoundaryError(f"basemap: expected level 'admin1' or 'country', got {level!r}")
     key = key_of(level)  # type: ignore[arg-type]
     for col in (key, "name"):
         if col not in regions_drawn.columns:
@@ -67,7 +69,7 @@ def basemap_payload(regions_drawn: gpd.GeoDataFrame, level: str, bounds: BBox | 
             )
     west, south, east, north = _bounds(bounds)
     countries = tuple(sorted(set(_countries(regions_drawn, key))))
-    drawn_keys = tuple(sorted(regions_drawn[key].astype(str))) if level == "admin0" else ()
+    drawn_keys = tuple(sorted(regions_drawn[key].astype(str))) if level == "country" else ()
     land = _land(level, countries if level == "admin1" else (), drawn_keys, round(west), round(south), round(east), round(north))
     return {
         "sea": _SEA,
@@ -75,7 +77,7 @@ def basemap_payload(regions_drawn: gpd.GeoDataFrame, level: str, bounds: BBox | 
         "borders": _borders(countries) if level == "admin1" else _EMPTY_LINES,
         "labels": label_points(regions_drawn, level),
         "colours": dict(BASEMAP_COLOURS),
-        "level": level,
+        "level": _PAGE_LEVEL[level],
     }
 
 
@@ -178,7 +180,7 @@ def _land(level: str, countries: tuple[str, ...], drawn: tuple[str, ...],
     view = shapely.box(max(west - margin, -540), -85, min(east + margin, 540), 85)
     tolerance = max(_LAND_TOLERANCE[level], 3 * (east - west) / VIEW_PIXELS)  # muted land: coarser than the regions
     # admin-0 maps: the countries the choropleth does not draw (those without an ISO code among them)
-    frame = admin0[~admin0["iso_a2"].isin(drawn if level == "admin0" else countries)]
+    frame = admin0[~admin0["iso_a2"].isin(drawn if level == "country" else countries)]
     geoms = one_side_of_antimeridian(np.asarray(frame.geometry.values))
     near = shapely.intersects(shapely.envelope(geoms), view)  # cheap: most of the world is far from the view
     frame, geoms = frame[near], geoms[near]

@@ -21,13 +21,13 @@ from capacitymap.render.describe import (
     count,
     describe_prepared,
     display_names,
-    status_phrase,
     value_publishers,
 )
 from capacitymap.render.escape import esc, script_json
 from capacitymap.render.geometry import key_of, select_regions, web_geometry
 from capacitymap.render.page import NATURAL_EARTH, legend_html, page_html, table_html
 from capacitymap.render.spec import ADDITIVE_METRICS, Assets, MapSpec, MapSpecError, resolve_preset, tile_source
+from capacitymap.vocab import STATUS_LABELS, StillFormat, status_phrase
 
 __all__ = ["BuiltMap", "build_map", "render_html", "MAX_RADIUS_PX", "MIN_RADIUS_PX"]
 
@@ -35,8 +35,6 @@ __all__ = ["BuiltMap", "build_map", "render_html", "MAX_RADIUS_PX", "MIN_RADIUS_
 MAX_RADIUS_PX = 22.0
 #: Circles never shrink below this radius, so tiny sites stay clickable.
 MIN_RADIUS_PX = 3.0
-STATUS_LABELS = {"operational": "operational", "under_construction": "under construction", "planned": "planned",
-                 "curtailed": "curtailed", "closed": "closed"}
 #: Change maps colour sites by what happened to them (RdBu ends, colour-blind safe).
 CHANGE_COLOURS = {"added": "#2166ac", "grown": "#67a9cf", "shrunk": "#ef8a62", "removed": "#b2182b"}
 
@@ -45,7 +43,8 @@ CHANGE_COLOURS = {"added": "#2166ac", "grown": "#67a9cf", "shrunk": "#ef8a62", "
 class BuiltMap:
     """A map ready to become a page: its completed spec, alt text and HTML-ready parts.
 
-    Made by :func:`build_map`; :func:`render_html` (or :meth:`html`) turns it into the page text.
+    Made by :func:`build_map`; :func:`render_html` (or :meth:`html`) turns it into the page text and
+    :meth:`still` draws the same map as a PNG or SVG: one built object, one title, one alt text.
     """
 
     spec: MapSpec
@@ -55,6 +54,9 @@ class BuiltMap:
     config_json: str
     geojson_json: str
     addons: tuple[str, ...] = field(default=())  # add-on scripts the page calls ("basemap", "chart")
+    #: What the still draws: the spec as given to build_map, the regions, values and facilities.
+    drawn: tuple[MapSpec, gpd.GeoDataFrame, pd.DataFrame | None, gpd.GeoDataFrame | None] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:
@@ -64,6 +66,16 @@ class BuiltMap:
     def html(self, *, assets: Assets | None = None) -> str:
         """The page text (see :func:`render_html`)."""
         return render_html(self, assets=assets)
+
+    def still(self, *, fmt: StillFormat = "png", width_px: int = 1200, height_px: int = 800, dpi: int = 150) -> bytes:
+        """The same map as a PNG or SVG still (matplotlib, no browser), with the same title and credit."""
+        from capacitymap.export import render_static
+
+        if self.drawn is None:
+            raise MapSpecError("BuiltMap.still: expected a map made by build_map, got one without its frames; build it with build_map")
+        spec, regions, values, facilities = self.drawn
+        return render_static(spec, regions=regions, values=values, facilities=facilities,
+                             fmt=fmt, width_px=width_px, height_px=height_px, dpi=dpi)
 
 
 def build_map(
@@ -92,6 +104,7 @@ def build_map(
     """
     if not isinstance(spec, MapSpec):
         raise MapSpecError(f"build_map: expected a MapSpec as the first argument, got {type(spec).__name__!r}")
+    frames = (spec, regions, values, facilities)
     preset = resolve_preset(spec.preset)
     drawn, level = select_regions(regions, preset)
     key = key_of(level)
@@ -117,6 +130,7 @@ def build_map(
         config_json=script_json(config),
         geojson_json=geojson,
         addons=tuple(a for a in ("basemap", "chart") if config.get(a)),
+        drawn=frames,
     )
 
 

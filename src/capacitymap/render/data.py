@@ -63,7 +63,7 @@ def prepare_values(values: pd.DataFrame | None, *, level: Level, layer_keys: set
     missing = [c for c in (key, "value") if c not in values.columns]
     if missing:
         raise MapSpecError(
-            f"values: expected columns {[key, 'value']!r} for an {level.replace('admin', 'admin-')} map, missing "
+            f"values: expected columns {[key, 'value']!r} for {'an admin-1' if level == 'admin1' else 'a country'} map, missing "
             f"{missing!r} in {list(values.columns)!r}; rename the region code column to {key!r}"
         )
     frame = pd.DataFrame(values.drop(columns=[c for c in ("geometry",) if c in values.columns]))
@@ -159,7 +159,7 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
     if missing:
         raise MapSpecError(
             f"facilities: expected columns {list(FACILITY_REQUIRED)!r}, missing {missing!r}; "
-            "read them with capacitymap.io.read_facilities and place them with capacitymap.join.assign_regions"
+            "read them with capacitymap.read_facilities and place them with capacitymap.join.assign_regions"
         )
     frame = facilities
     if frame.crs is not None and frame.crs.to_epsg() != 4326:
@@ -178,7 +178,7 @@ def prepare_facilities(facilities: gpd.GeoDataFrame | None, *, level: Level, pre
     if ((lat.abs() > 90) | (lon.abs() > 180)).any():
         raise MapSpecError("facilities: expected WGS84 degrees, got coordinates outside ±90/±180; is the data in EPSG:4326?")
     region = frame["iso_3166_2"].astype("string") if "iso_3166_2" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
-    if level == "admin0":
+    if level == "country":
         country = frame["country"].astype("string") if "country" in frame.columns else region.str.split("-").str[0]
         region = country
     region = region.fillna("")

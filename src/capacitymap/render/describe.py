@@ -11,6 +11,7 @@ from capacitymap.render.classify import format_value
 from capacitymap.render.data import Facilities, RegionValues, prepare_facilities, prepare_values
 from capacitymap.render.geometry import key_of, select_regions
 from capacitymap.render.spec import ADDITIVE_METRICS, METRIC_LABELS, MapSpec, resolve_preset
+from capacitymap.vocab import status_phrase
 
 __all__ = [
     "describe", "describe_prepared", "METRIC_LABELS", "DISPLAY_NAMES", "display_names", "complete_spec",
@@ -46,8 +47,6 @@ DISPLAY_NAMES: dict[str, str] = {
     "VC": "Saint Vincent and the Grenadines",
     "EH": "Western Sahara",
 }
-_STATUS_WORDS = {"operational": "operational", "under_construction": "under construction", "planned": "planned",
-                 "curtailed": "curtailed", "closed": "closed"}
 #: Publishers named for well-known source domains (others are named by their domain).
 _PUBLISHERS = {"ccaf.io": "CCAF (Cambridge Centre for Alternative Finance)",
                "jbs.cam.ac.uk": "CCAF (Cambridge Centre for Alternative Finance)",
@@ -65,11 +64,6 @@ def display_names(names: dict[str, str]) -> dict[str, str]:
 def count(n: int, one: str, many: str | None = None) -> str:
     """``"1 month"``, ``"3 months"``: plural-aware wording."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
-
-
-def status_phrase(statuses: tuple[str, ...] | list[str]) -> str:
-    """``("operational", "under_construction")`` -> ``"operational + under construction"``."""
-    return " + ".join(_STATUS_WORDS.get(s, s.replace("_", " ")) for s in statuses)
 
 
 def step_span(steps: list[str]) -> str:
@@ -94,7 +88,7 @@ def default_title(metric: str, area: str, *, statuses: tuple[str, ...] = (), val
             what = f"{what} ({phrase})"
     if value_label:
         what = f"{what}: {value_label}" if metric != "share" else value_label[0].upper() + value_label[1:]
-        what = f"{what} by {'country' if level == 'admin0' else 'state or province'}"
+        what = f"{what} by {'country' if level == 'country' else 'state or province'}"
     return f"{what}, {area}" if area != "Custom area" else what
 
 
@@ -164,7 +158,7 @@ def describe(
         names = dict(zip(drawn[key], drawn["name"]))
         layer_keys = set(regions[key].astype(str))
     else:
-        level = preset.level or ("admin1" if values is not None and "iso_3166_2" in values.columns else "admin0")
+        level = preset.level or ("admin1" if values is not None and "iso_3166_2" in values.columns else "country")
         key = key_of(level)
         codes = [] if values is None or key not in values.columns else sorted(set(values[key].dropna().astype(str)))
         names = {c: c for c in codes}

@@ -6,7 +6,8 @@ import html
 import json
 import math
 from typing import Any
-from urllib.parse import urlsplit
+
+from capacitymap.urls import http_url
 
 __all__ = ["esc", "script_json", "safe_url", "to_text"]
 
@@ -33,19 +34,11 @@ def script_json(obj: Any) -> str:
 
 
 def safe_url(url: object) -> str | None:
-    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (shown as text, never linked)."""
-    if not isinstance(url, str):
-        return None
-    text = url.strip()
-    if not text or any(ord(c) < 0x21 or c in "\"'<>`\\" for c in text):
-        return None
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return text
+    """``url`` if it is an absolute http(s) URL with a host, else ``None`` (shown as text, never linked).
+
+    The project's one link policy: :func:`capacitymap.urls.http_url`.
+    """
+    return http_url(url)
 
 
 def to_text(value: object) -> str | None:

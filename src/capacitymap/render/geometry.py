@@ -17,7 +17,7 @@ __all__ = [
 ]
 
 #: Coverage simplification tolerance in degrees, and decimals kept, per level.
-TOLERANCE = {"admin1": 0.03, "admin0": 0.05}
+TOLERANCE = {"admin1": 0.03, "country": 0.05}
 #: A layer with this column was simplified as a coverage at that tolerance already (the shipped
 #: ``shapefiles/*_web.shp``, made by ``scripts/build_shapefiles.py`` with this module's ``web_geometry``).
 WEB_TOLERANCE_COLUMN = "web_tol"
@@ -32,11 +32,11 @@ MERCATOR_MAX_LAT = 85.0
 
 
 def level_of(regions: gpd.GeoDataFrame) -> Level:
-    """``admin1`` if the layer has ``iso_3166_2``, ``admin0`` if it has ``iso_a2`` only."""
+    """``admin1`` if the layer has ``iso_3166_2``, ``country`` if it has ``iso_a2`` only."""
     if "iso_3166_2" in regions.columns:
         return "admin1"
     if "iso_a2" in regions.columns:
-        return "admin0"
+        return "country"
     raise BoundaryError(
         f"regions: expected an admin-1 layer (column 'iso_3166_2') or an admin-0 layer (column 'iso_a2'), "
         f"got columns {[c for c in regions.columns if c != 'geometry']!r}; read it with "
@@ -59,9 +59,10 @@ def select_regions(regions: gpd.GeoDataFrame, preset: Preset) -> tuple[gpd.GeoDa
     level = level_of(regions)
     if preset.level is not None and preset.level != level:
         want = "read_admin1()" if preset.level == "admin1" else "read_admin0()"
+        layer = {"admin1": "admin-1", "country": "admin-0"}
         raise MapSpecError(
-            f"preset {preset.name!r}: expected an {preset.level.replace('admin', 'admin-')} layer, got an "
-            f"{level.replace('admin', 'admin-')} layer; pass capacitymap.io.boundaries.{want}"
+            f"preset {preset.name!r}: expected an {layer[preset.level]} layer, got an "
+            f"{layer[level]} layer; pass capacitymap.io.boundaries.{want}"
         )
     key = key_of(level)
     for col in (key, "name"):

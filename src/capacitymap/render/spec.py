@@ -8,9 +8,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final
 
 from capacitymap.errors import MapSpecError
+from capacitymap.vocab import (
+    ASSETS,
+    MARKER_COLOURS,
+    METRIC_LABELS,
+    METRIC_UNITS,
+    METRICS,
+    PRESET_NAMES,
+    SCHEMES,
+    Assets,
+    Level,
+    MarkerColour,
+    Metric,
+    PresetName,
+    Scheme,
+)
 
 __all__ = [
     "MapSpec",
@@ -37,35 +52,8 @@ __all__ = [
     "resolve_preset",
 ]
 
-
-
-PresetName = Literal["north-america", "china", "world", "us", "canada"]
-PRESET_NAMES: Final[tuple[str, ...]] = get_args(PresetName)
-
-#: ``admin1`` draws states/provinces keyed by ``iso_3166_2``; ``admin0`` draws countries keyed by ``iso_a2``.
-Level = Literal["admin1", "admin0"]
-
-Metric = Literal["capacity_mw", "hashrate_ehs", "share", "capacity_change_mw"]
-METRICS: Final[tuple[str, ...]] = get_args(Metric)
-#: Units as the map shows them (``share`` is a fraction in code, a percentage on the map).
-METRIC_UNITS: Final[dict[str, str]] = {"capacity_mw": "MW", "hashrate_ehs": "EH/s", "share": "%",
-                                       "capacity_change_mw": "+/- MW"}
-#: What each metric is called in legends, tables, charts and stills (one wording everywhere).
-METRIC_LABELS: Final[dict[str, str]] = {"capacity_mw": "Capacity", "hashrate_ehs": "Hashrate", "share": "Share of hashrate",
-                                        "capacity_change_mw": "Change in capacity"}
 #: Metrics whose region values add up to a meaningful map total ("share of map total" makes sense).
 ADDITIVE_METRICS: Final[frozenset[str]] = frozenset({"capacity_mw", "hashrate_ehs"})
-
-#: Classification schemes (mapclassify): Quantiles, FisherJenks, EqualInterval, UserDefined (``bins``).
-Scheme = Literal["quantiles", "natural_breaks", "equal_interval", "user_bins"]
-SCHEMES: Final[tuple[str, ...]] = get_args(Scheme)
-
-MarkerColour = Literal["operator", "status"]
-MARKER_COLOURS: Final[tuple[str, ...]] = get_args(MarkerColour)
-
-#: ``inline`` (default): everything inlined, no network at all; ``cdn``: Leaflet linked from a CDN.
-Assets = Literal["cdn", "inline"]
-ASSETS: Final[tuple[str, ...]] = get_args(Assets)
 
 #: Named background tile layers (CDN mode only; the default background is drawn from Natural Earth).
 TILES: Final[dict[str, tuple[str, str]]] = {
@@ -131,7 +119,7 @@ PRESETS: Final[dict[str, Preset]] = {
     "us": Preset("us", "United States", "admin1", ("US",), BBox(-125.0, 24.0, -66.5, 49.5)),
     "canada": Preset("canada", "Canada", "admin1", ("CA",), BBox(-141.0, 41.5, -52.5, 70.0)),
     "china": Preset("china", "China", "admin1", ("CN",), BBox(73.5, 18.0, 135.0, 53.5)),
-    "world": Preset("world", "World", "admin0", None, BBox(-170.0, -56.0, 180.0, 78.0)),
+    "world": Preset("world", "World", "country", None, BBox(-170.0, -56.0, 180.0, 78.0)),
 }
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from capacitymap.errors import DataError, Problem
-from capacitymap.io import cells
 from capacitymap.io.tables import Table
+from capacitymap.records import cells
 from capacitymap.schema import LINE, SOURCE_FILE
 
 __all__ = ["Records", "RowParser", "empty_rejected", "finish"]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 
 from capacitymap.errors import DataError, Problem, RegionError, SchemaError
-from capacitymap.io import cells
-from capacitymap.io.columns import FACILITY_ALIASES, map_columns, suggest_column
-from capacitymap.io.rows import Records, RowParser, finish
 from capacitymap.io.tables import Table
+from capacitymap.records import cells
+from capacitymap.records.columns import FACILITY_ALIASES, map_columns, suggest_column
+from capacitymap.records.rows import Records, RowParser, finish
 from capacitymap.regions import Gazetteer
 from capacitymap.schema import LINE, SOURCE_FILE
 

@@ -13,6 +13,7 @@ import re
 from decimal import Decimal
 
 from capacitymap.schema import STATUSES
+from capacitymap.urls import http_url
 
 __all__ = [
     "CellError",
@@ -186,10 +187,10 @@ def parse_status(text: str) -> str:
 
 
 def parse_url(text: str) -> str:
-    """An http(s) URL; anything else (``javascript:``, ``file:``, bare words) is an error."""
-    t = text.strip()
-    if re.match(r"^https?://[^\s/$.?#][^\s]*$", t, re.IGNORECASE):
-        return t
+    """An http(s) URL by the one link policy (:func:`capacitymap.urls.http_url`); anything else is an error."""
+    url = http_url(text)
+    if url is not None:
+        return url
     raise CellError(f"expected an http(s) link such as 'https://example.com/report', got {text!r}")
 
 

@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from capacitymap.errors import DataError, Problem, RegionError, SchemaError
-from capacitymap.io import cells
-from capacitymap.io.columns import FACILITY_ALIASES, HASHRATE_ALIASES, map_columns, normalize_header
-from capacitymap.io.rows import Records, RowParser, finish
 from capacitymap.io.tables import Table
+from capacitymap.records import cells
+from capacitymap.records.columns import FACILITY_ALIASES, HASHRATE_ALIASES, map_columns, normalize_header
+from capacitymap.records.rows import Records, RowParser, finish
 from capacitymap.regions import Gazetteer, normalize_name
 from capacitymap.schema import LINE, OTHER_REGION_SUFFIX, SHARE_TOLERANCE, SOURCE_FILE
 
