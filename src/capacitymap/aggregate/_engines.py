@@ -86,12 +86,14 @@ def aggregate_points(
     acc = Accumulator(by_t, index.n_targets)
     # The threads share the index (its exact path takes a lock: see _index._Placer).
     with progress_line(quiet, total) as bar, ThreadPoolExecutor(max_workers=threads) as pool:
-        # At most threads + 1 batches in flight, so memory stays bounded. Sums are exact, so the
-        # order in which batches finish does not matter; they are added in input order anyway.
+        # At most 2 * threads + 1 batches in flight, so memory stays bounded, and the threads find
+        # the next batch already read when they finish one (reading is this thread's job). Sums
+        # are exact, so the order in which batches finish does not matter; they are added in
+        # input order anyway.
         pending: deque[Future[tuple[list[Partial], int]]] = deque()
         for batch in batches:
             pending.append(pool.submit(_sized_partial, batch, index, weight, by_t))
-            if len(pending) > threads:
+            while pending and (pending[0].done() or len(pending) > 2 * threads + 1):
                 _drain(pending.popleft(), acc, bar, progress)
         while pending:
             _drain(pending.popleft(), acc, bar, progress)

@@ -18,6 +18,7 @@ country at both levels, and country totals agree by construction.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import re
@@ -245,6 +246,37 @@ class _Memo:
             todo, slot = todo[~placed], (slot[~placed] + 1) & mask
 
 
+def _exact_path(parts: np.ndarray, part_target: np.ndarray, tolerance_km: float) -> tuple[_PolygonLocator, NearestIndex]:
+    """The locator and the nearest rule, with GEOS's lazily built indexes built now (not in the first batch, under its lock)."""
+    locator = _PolygonLocator(parts, part_target)
+    nearest = NearestIndex(parts, part_target, tolerance_km)
+    geoms = locator.geoms
+    if len(geoms):
+        shapely.prepare(geoms)
+        b = locator.bounds
+        ok = np.flatnonzero(np.isfinite(b).all(axis=1))
+        # One test per part builds its prepared point-in-polygon index; one query builds the tree.
+        shapely.intersects_xy(geoms[ok], (b[ok, 0] + b[ok, 2]) / 2, (b[ok, 1] + b[ok, 3]) / 2)
+        nearest.tree.query(shapely.box(0.0, 0.0, 0.0, 0.0))
+    return locator, nearest
+
+
+def _without_gc(func: Any, *args: Any) -> Any:
+    """``func(*args)`` with Python's cyclic garbage collector paused (and then as it was).
+
+    The exact path makes tens of thousands of short-lived shapely geometries; each few hundred
+    start a collection that walks every object of the process (the boundary layers included):
+    measured, a third of the exact path's time. Nothing it makes holds a reference cycle.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return func(*args)
+    finally:
+        if was:
+            gc.enable()
+
+
 class _Placer:
     """The level-independent part of an index: raster, exact locator and nearest rule over the targets.
 
@@ -262,14 +294,13 @@ class _Placer:
     def __init__(self, parts: np.ndarray, part_target: np.ndarray, n_targets: int, tolerance_km: float, max_cells: int):
         self.n_targets = n_targets
         shapely.bounds(parts)  # every envelope computed before two threads read the parts
-        # The boundary pieces of the nearest rule are cut in a second thread while the raster is
-        # built (both mostly run in numpy and GEOS, without the GIL).
+        # The exact path (locator and nearest rule) is made ready in a second thread while the
+        # raster is built (both mostly run in numpy and GEOS, without the GIL).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            nearest = pool.submit(NearestIndex, parts, part_target, tolerance_km)
+            exact = pool.submit(_exact_path, parts, part_target, tolerance_km)
             # Far cells hold the "outside" target (2T) itself, so the lookup needs no remapping.
             self.raster: Raster = build_raster(parts, part_target, n_targets, tolerance_km, max_cells=max_cells, far=2 * n_targets)
-            self.locator = _PolygonLocator(parts, part_target)
-            self.nearest = nearest.result()
+            self.locator, self.nearest = exact.result()
         self.memo = _Memo()
         self.exact_lock = threading.Lock()
 
@@ -315,7 +346,7 @@ class _Placer:
                 if len(miss):
                     uniq, first, inverse = np.unique(sx[miss] + 1j * sy[miss], return_index=True, return_inverse=True)
                     ux, uy = uniq.real.copy(), uniq.imag.copy()
-                    g, d = self._place_exactly(ux, uy, cls[slow[miss[first]]])
+                    g, d = _without_gc(self._place_exactly, ux, uy, cls[slow[miss[first]]])
                     got[miss], dist[miss] = g[inverse], d[inverse]
                     self.memo.insert(ux, uy, g, d)
         out[slow] = got

@@ -149,11 +149,17 @@ def _mark_crossings(boundary: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np
 
 def _mark(boundary: np.ndarray, x: np.ndarray, y: np.ndarray, x0: float, y0: float, dx: float, dy: float, nx: int, ny: int) -> None:
     fx, fy = (x - x0) / dx, (y - y0) / dy
-    for ex in (-_HAIR, _HAIR):
-        col = np.clip(np.floor(fx + ex), 0, nx - 1).astype(np.int64)
-        for ey in (-_HAIR, _HAIR):
-            row = np.clip(np.floor(fy + ey), 0, ny - 1).astype(np.int64)
-            boundary[row * nx + col] = True
+    # The cells at +-HAIR around each point: usually one; two or four near a grid line.
+    c0 = np.clip(np.floor(fx - _HAIR), 0, nx - 1).astype(np.int64)
+    c1 = np.clip(np.floor(fx + _HAIR), 0, nx - 1).astype(np.int64)
+    r0 = np.clip(np.floor(fy - _HAIR), 0, ny - 1).astype(np.int64)
+    r1 = np.clip(np.floor(fy + _HAIR), 0, ny - 1).astype(np.int64)
+    boundary[r0 * nx + c0] = True
+    dc, dr = c1 != c0, r1 != r0
+    boundary[r0[dc] * nx + c1[dc]] = True
+    boundary[r1[dr] * nx + c0[dr]] = True
+    both = dc & dr
+    boundary[r1[both] * nx + c1[both]] = True
 
 
 def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, edge_part: np.ndarray,
