@@ -126,11 +126,14 @@ def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_u
     ehs = (cell_num / den).astype(np.float64) if len(cells) else np.zeros(0)
 
     group_values = _group_values(sums, gid, n_groups, by)
-    table = pd.DataFrame({col: group_values[col].to_numpy()[cell_gid] for col in by})
-    table["country"] = pd.array(index.labels["country"].to_numpy()[cell_label], dtype="string")
-    table["region"] = pd.array(index.labels["region"].to_numpy()[cell_label], dtype="string")
+    for col in by:  # text once per group, not once per row
+        if group_values[col].dtype == object or isinstance(group_values[col].dtype, pd.CategoricalDtype):
+            group_values[col] = group_values[col].astype("string")
+    table = pd.DataFrame({col: _take(group_values[col], cell_gid) for col in by})
+    table["country"] = index.labels["country"].array.take(cell_label)
+    table["region"] = index.labels["region"].array.take(cell_label)
     table["share"] = share
-    table["share_of"] = pd.array(["global"] * len(table), dtype="string")
+    table["share_of"] = pd.array(["global"], dtype="string").take(np.zeros(len(cell_label), np.int64))
     table["hashrate_ehs"] = ehs
     table["points"] = cell_pts
     table = table.sort_values([*by, "country", "region"], na_position="first", kind="stable").reset_index(drop=True)
@@ -139,11 +142,13 @@ def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_u
     for f, name in enumerate(_FATES):
         report[f"{name}_points"] = fate_pts[:, f]
         report[f"{name}_hashrate_ehs"] = (fate_num[:, f] / den).astype(np.float64) if n_groups else np.zeros(0)
-    for frame in (table, report):
-        for col in by:
-            if frame[col].dtype == object or isinstance(frame[col].dtype, pd.CategoricalDtype):
-                frame[col] = frame[col].astype("string")
     return table, AggregateReport(index.level, weight_unit, by, report, index.tolerance_km)
+
+
+def _take(values: pd.Series, rows: np.ndarray) -> object:
+    if isinstance(values.dtype, pd.StringDtype):
+        return values.array.take(rows)
+    return values.to_numpy()[rows]
 
 
 def _group_values(sums: pd.DataFrame, gid: np.ndarray, n_groups: int, by: tuple[str, ...]) -> pd.DataFrame:
