@@ -130,26 +130,20 @@ class _PolygonLocator:
         lo_all = starts[self._slice_lo]
         hi_all = starts[self._slice_hi]
         counts = hi_all - lo_all
-        per_part = np.add.reduceat(counts, self._part_slices[:-1]) if len(counts) else np.zeros(0, np.int64)
-        busy = np.flatnonzero(per_part > 0)
-        lo, hi = lo_all.tolist(), hi_all.tolist()
-        bounds = self._part_slices.tolist()
-        geoms, rank = self.geoms, self.rank
-        # Highest rank first: a lower rank (code sorts first) overwrites, so it wins on borders.
-        for k in busy[::-1].tolist():
-            runs = [(lo[s], hi[s]) for s in range(bounds[k], bounds[k + 1]) if hi[s] > lo[s]]
-            if len(runs) == 1:
-                (r0, r1), = runs
-                cx, cy, ci = xs[r0:r1], ys[r0:r1], order[r0:r1]
-            else:
-                cx = np.concatenate([xs[r0:r1] for r0, r1 in runs])
-                cy = np.concatenate([ys[r0:r1] for r0, r1 in runs])
-                ci = np.concatenate([order[r0:r1] for r0, r1 in runs])
-            part = self._slice_part[k]
-            hit = shapely.intersects_xy(geoms[part], cx, cy)
-            out[ci[hit]] = rank[part]
+        # Every (part, point) pair whose grid cells meet, then one vectorised test of them all.
+        busy = np.flatnonzero(counts > 0)
+        if len(busy) == 0:
+            return out
+        k_of_slice = np.repeat(np.arange(len(self._part_slices) - 1), np.diff(self._part_slices))
+        pair_part = np.repeat(self._slice_part[k_of_slice[busy]], counts[busy])
+        pair_pos = np.repeat(lo_all[busy], counts[busy]) + _ramp(counts[busy])
+        hit = shapely.intersects_xy(self.geoms[pair_part], xs[pair_pos], ys[pair_pos])
+        # The first polygon by rank (code) wins on shared borders and overlaps.
+        best = np.full(n, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(best, order[pair_pos[hit]], self.rank[pair_part[hit]])
+        found = best != np.iinfo(np.int64).max
+        out[found] = best[found]
         return out
-
 
 
 class _Memo:
