@@ -19,6 +19,7 @@ rounding a point into its neighbouring cell cannot change its answer.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
@@ -101,22 +102,18 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
     xa, ya, xb, yb = coords[:-1, 0][same], coords[:-1, 1][same], coords[1:, 0][same], coords[1:, 1][same]
     edge_part = ring_part[ring_of[:-1][same]]
 
-    boundary = np.zeros(nx * ny, bool)
-    _mark(boundary, coords[:, 0], coords[:, 1], x0, y0, dx, dy, nx, ny)
-    for a in range(0, len(xa), _CHUNK):
-        _mark_crossings(boundary, xa[a:a + _CHUNK], ya[a:a + _CHUNK], xb[a:a + _CHUNK], yb[a:a + _CHUNK], x0, y0, dx, dy, nx, ny)
-
-    near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
-    # Paint the targets straight into the cells (unpainted cells keep the sentinel), then the rest.
+    grid = (x0, y0, dx, dy, nx, ny)
+    # The targets are painted in a second thread while the boundary cells are marked (numpy
+    # releases the GIL for most of both).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        painting = pool.submit(_painted, xa, ya, xb, yb, edge_part, np.asarray(part_target, np.int64), dtype, grid)
+        boundary = np.zeros(nx * ny, bool)
+        _mark(boundary, coords[:, 0], coords[:, 1], *grid)
+        for a in range(0, len(xa), _CHUNK):
+            _mark_crossings(boundary, xa[a:a + _CHUNK], ya[a:a + _CHUNK], xb[a:a + _CHUNK], yb[a:a + _CHUNK], *grid)
+        near = _dilate(boundary.reshape(ny, nx), y0, dy, dx, tolerance_km).ravel()
+        cells = painting.result()
     sentinel = np.iinfo(dtype).max
-    cells = np.full(nx * ny, sentinel, dtype)
-    # Parts are painted in chunks of whole parts (a part's crossings must be paired together).
-    cuts = np.flatnonzero(np.diff(edge_part)) + 1
-    at = np.searchsorted(cuts, np.arange(_CHUNK, len(xa), _CHUNK))
-    cut_at = np.unique(np.r_[0, cuts[at[at < len(cuts)]], len(xa)]).tolist()
-    for a, b in zip(cut_at[:-1], cut_at[1:]):
-        if b > a:
-            _paint(cells, xa[a:b], ya[a:b], xb[a:b], yb[a:b], edge_part[a:b], np.asarray(part_target, np.int64), x0, y0, dx, dy, nx, ny)
     unpainted = cells == sentinel
     np.copyto(cells, far, where=unpainted)
     unpainted &= near
@@ -124,6 +121,21 @@ def build_raster(parts: np.ndarray, part_target: np.ndarray, n_targets: int, tol
     del near, unpainted
     np.copyto(cells, BOUNDARY, where=boundary)
     return Raster(x0, y0, dx, dy, nx, ny, cells)
+
+
+def _painted(xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray, edge_part: np.ndarray, part_target: np.ndarray,
+             dtype: type, grid: tuple[float, float, float, float, int, int]) -> np.ndarray:
+    """Each cell's target (the lowest of the parts holding its centre), or the dtype's largest value where none does."""
+    x0, y0, dx, dy, nx, ny = grid
+    cells = np.full(nx * ny, np.iinfo(dtype).max, dtype)
+    # Parts are painted in chunks of whole parts (a part's crossings must be paired together).
+    cuts = np.flatnonzero(np.diff(edge_part)) + 1
+    at = np.searchsorted(cuts, np.arange(_CHUNK, len(xa), _CHUNK))
+    cut_at = np.unique(np.r_[0, cuts[at[at < len(cuts)]], len(xa)]).tolist()
+    for a, b in zip(cut_at[:-1], cut_at[1:]):
+        if b > a:
+            _paint(cells, xa[a:b], ya[a:b], xb[a:b], yb[a:b], edge_part[a:b], part_target, x0, y0, dx, dy, nx, ny)
+    return cells
 
 
 def _mark_crossings(boundary: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb: np.ndarray,
