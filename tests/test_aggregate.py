@@ -28,8 +28,10 @@ from capacitymap.aggregate import (
     aggregate_points,
     build_region_index,
 )
+from capacitymap.aggregate import _engines as engines
 from capacitymap.aggregate._index import _Memo
-from capacitymap.aggregate._raster import BOUNDARY, Raster
+from capacitymap.aggregate._raster import BOUNDARY, Raster, _window_any
+from capacitymap.aggregate._sums import Workspace
 from capacitymap.errors import BoundaryError, CapacityMapError, DataError, OptionError, SchemaError
 from capacitymap.io.points import open_points, read_point_part
 
@@ -571,3 +573,68 @@ def test_the_raster_agrees_with_the_exact_test_on_the_shipped_layers(shipped):
     pick = xy[rng.integers(0, len(xy), n)] + rng.normal(0, 0.02, (n, 2))
     lat, lon = np.r_[lat, pick[:, 1], xy[:2000, 1]], np.r_[lon, pick[:, 0], xy[:2000, 0]]
     np.testing.assert_array_equal(index.locate(lat, lon), _without_raster(index).locate(lat, lon))
+
+
+# --- the fast path's pieces -----------------------------------------------------------------------
+
+
+def test_the_memo_remembers_exactly_what_it_was_told():
+    memo = _Memo(capacity=5000)
+    rng = np.random.default_rng(3)
+    # Few distinct values, so keys collide in their hash slots and the table grows several times.
+    x, y = rng.integers(-50, 50, 4000) / 4.0, rng.integers(-50, 50, 4000) / 4.0
+    keys = np.unique(x + 1j * y)
+    kx, ky = keys.real.copy(), keys.imag.copy()
+    target = rng.integers(0, 1000, len(keys))
+    km = rng.random(len(keys))
+    half = len(keys) // 2
+    memo.insert(kx[:half], ky[:half], target[:half], km[:half])
+    memo.insert(kx, ky, target, km)  # the first half again: kept once
+    assert len(memo) == len(keys)
+    found, got, dist = memo.lookup(kx, ky)
+    assert found.all() and (got == target).all() and (dist == km).all()
+    found, _, _ = memo.lookup(kx + 0.125, ky)  # never told
+    assert not found[~np.isin(kx + 0.125 + 1j * ky, keys)].any()
+    full = _Memo(capacity=10)
+    full.insert(kx, ky, target, km)
+    assert len(full) == 10 and full.lookup(kx, ky)[0].sum() == 10
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.integers(1, 30), cols=st.integers(1, 4), k=st.integers(0, 40), seed=st.integers(0, 1000))
+def test_window_any_covers_every_window(rows, cols, k, seed):
+    a = np.random.default_rng(seed).random((rows, cols)) < 0.15
+    got = _window_any(a, k)
+    exact = np.array([a[max(0, i - k): i + k + 1].any(axis=0) for i in range(rows)])
+    assert not (exact & ~got).any()  # never misses a cell (more only near the start: safe)
+    assert (got[k:] == exact[k:]).all()
+
+
+def test_the_batch_lookup_agrees_with_locate(admin1, admin0):
+    index = build_region_index(admin1, admin0, max_cells=400)
+    rng = np.random.default_rng(5)
+    n = 5000
+    lat, lon = rng.uniform(-6, 7, n), rng.uniform(-6, 9, n)  # the grid ends ~0.5 degrees beyond the polygons
+    lat[rng.random(n) < 0.05] = np.nan
+    lon[rng.random(n) < 0.05] = np.nan
+    want = index.locate(lat, lon)
+    ranges = engines._check_batch("<t>", 1, lat, lon, np.ones(n), "w")
+    assert (engines._targets(index, lat, lon, ranges, Workspace()) == want).all()
+    inner = (np.abs(lat - 0.5) < 1) & (np.abs(lon) < 1)  # all on the grid: the fast path itself
+    ranges = engines._check_batch("<t>", 1, lat[inner], lon[inner], np.ones(inner.sum()), "w")
+    assert (engines._targets(index, lat[inner], lon[inner], ranges, Workspace()) == want[inner]).all()
+
+
+def test_sums_do_not_depend_on_chunks(admin1, admin0, monkeypatch):
+    rng = np.random.default_rng(9)
+    n = 3000
+    w = rng.choice([0.0, 5e-324, 1e-300, 0.1, 0.3, 7.0, 1e16, 1e300], n) * rng.random(n)
+    frame = pd.DataFrame({"latitude": rng.uniform(-0.5, 2.5, n), "longitude": rng.uniform(-1.5, 1.5, n), "w": w,
+                          "pool": rng.choice(["a", "b", "c"], n)})
+    index = build_region_index(admin1, admin0)
+    whole, _ = aggregate_points([frame], index, weight="w", by=["pool"], weight_unit="EH/s")
+    monkeypatch.setattr(engines, "_CHUNK", 7)
+    chunked, _ = aggregate_points([frame.iloc[i: i + 500] for i in range(0, n, 500)], index, weight="w", by=["pool"], weight_unit="EH/s")
+    pd.testing.assert_frame_equal(whole, chunked)
+    for pool, part in frame.groupby("pool"):
+        assert whole.loc[whole["pool"] == pool, "hashrate_ehs"].sum() == pytest.approx(math.fsum(part["w"]), rel=1e-12)
