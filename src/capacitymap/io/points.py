@@ -172,7 +172,7 @@ def read_point_part(
         # Text group columns are read dictionary-encoded: grouping then works on small integer codes.
         schema = pq.read_schema(part.path)
         text = [c for c in by if c in schema.names and _is_text(schema.field(c).type)]
-        # Memory-mapped: the float columns come out of the decoder without another copy.
+        # Memory-mapped: the pages are read in place, not through another buffer.
         pf = pq.ParquetFile(part.path, read_dictionary=text or None, memory_map=True)
         groups = None if part.row_group is None else [part.row_group]
         first = 1
