@@ -129,20 +129,34 @@ def finish(sums: pd.DataFrame, index: RegionIndex, by: tuple[str, ...], weight_u
     for col in by:  # text once per group, not once per row
         if group_values[col].dtype == object or isinstance(group_values[col].dtype, pd.CategoricalDtype):
             group_values[col] = group_values[col].astype("string")
+    # Rows sorted by (*by, country, region), missing values first: the groups and the labels are
+    # ranked in their own small tables, then the rows by their two ranks (each row is one pair).
+    group_rank = _rank(group_values, list(by))
+    label_rank = _rank(index.labels, ["country", "region"])
+    order = np.lexsort((label_rank[cell_label], group_rank[cell_gid]))
+    cell_gid, cell_label = cell_gid[order], cell_label[order]
     table = pd.DataFrame({col: _take(group_values[col], cell_gid) for col in by})
     table["country"] = index.labels["country"].array.take(cell_label)
     table["region"] = index.labels["region"].array.take(cell_label)
-    table["share"] = share
+    table["share"] = share[order]
     table["share_of"] = pd.array(["global"], dtype="string").take(np.zeros(len(cell_label), np.int64))
-    table["hashrate_ehs"] = ehs
-    table["points"] = cell_pts
-    table = table.sort_values([*by, "country", "region"], na_position="first", kind="stable").reset_index(drop=True)
+    table["hashrate_ehs"] = ehs[order]
+    table["points"] = cell_pts[order]
 
     report = group_values.copy()
     for f, name in enumerate(_FATES):
         report[f"{name}_points"] = fate_pts[:, f]
         report[f"{name}_hashrate_ehs"] = (fate_num[:, f] / den).astype(np.float64) if n_groups else np.zeros(0)
     return table, AggregateReport(index.level, weight_unit, by, report, index.tolerance_km)
+
+
+def _rank(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Each row's place when ``frame`` is sorted by ``columns`` (missing values first; stable)."""
+    rank = np.zeros(len(frame), np.int64)
+    if columns and len(frame):
+        order = frame.reset_index(drop=True).sort_values(columns, na_position="first", kind="stable").index.to_numpy()
+        rank[order] = np.arange(len(frame))
+    return rank
 
 
 def _take(values: pd.Series, rows: np.ndarray) -> object:
