@@ -87,6 +87,8 @@ def test_demo_page_layout(open_map, pages, name: str, width: int, height: int) -
     legend = page.locator(".cm-legend").bounding_box()
     assert legend is not None and legend["y"] < height and legend["x"] >= 0 and legend["x"] + legend["width"] <= width
     assert page.locator(".cm-legend .cm-swatch").first.is_visible()  # open, no tap needed
+    if width >= 1200:  # a laptop's map has the room: the whole legend shows, no line behind a scroll bar
+        assert page.locator(".cm-legend").evaluate("d => d.scrollHeight <= d.clientHeight + 1"), "the legend scrolls"
 
     texts = page.evaluate("() => [...document.querySelectorAll('.cm-sizes svg text')].map(t => {"
                           " const r = t.getBoundingClientRect(); return {name: t.textContent, left: r.left, top: r.top,"

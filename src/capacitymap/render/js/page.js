@@ -369,6 +369,7 @@ function capacitymapPage(cfg, geo) {
     return div;
   }
   var slot = doc.getElementById("cm-legend-slot");
+  var legendOnMap = null;
   if (phone && slot) {
     slot.appendChild(legendBox());
   } else {
@@ -376,7 +377,17 @@ function capacitymapPage(cfg, geo) {
       options: {position: "bottomright"},
       onAdd: function () { var d = legendBox(); L.DomEvent.disableScrollPropagation(d); return d; }
     });
-    new Legend().addTo(map);
+    legendOnMap = new Legend().addTo(map).getContainer();
+  }
+  // the legend takes the height the map has below the top-right controls (the CSS cap is only a fallback),
+  // so that its last lines are not hidden behind a scroll bar when the map has the room
+  function fitLegend() {
+    if (!legendOnMap) { return; }
+    var above = map.getContainer().getBoundingClientRect().top;
+    var top = map.getContainer().querySelectorAll(".leaflet-top.leaflet-right > .leaflet-control");
+    for (var i = 0; i < top.length; i++) { above = Math.max(above, top[i].getBoundingClientRect().bottom); }
+    var room = legendOnMap.getBoundingClientRect().bottom - above - 10;
+    legendOnMap.style.maxHeight = Math.max(120, Math.floor(room)) + "px";
   }
 
   // --- step slider (above the map, outside it: nothing can cover it) --------------------------
@@ -490,9 +501,10 @@ function capacitymapPage(cfg, geo) {
     window.parent.postMessage({"capacitymap-height": Math.ceil(doc.body.getBoundingClientRect().height)}, "*");
   }
   if (typeof ResizeObserver === "function") {
-    new ResizeObserver(function () { map.invalidateSize(); }).observe(c);
+    new ResizeObserver(function () { map.invalidateSize(); fitLegend(); }).observe(c);
     new ResizeObserver(postHeight).observe(doc.body);
   }
+  fitLegend();
   window.addEventListener("load", postHeight);
   postHeight();
   if (slider) { slider.caption.textContent = cfg.captions[state.step] || ""; }
