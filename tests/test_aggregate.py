@@ -20,8 +20,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from capacitymap.aggregate import (
-    ENGINES,
-    LEVELS,
     WEIGHT_UNITS,
     aggregate,
     aggregate_dask,
@@ -321,10 +319,6 @@ def test_region_index_survives_pickling(admin1, admin0):
     again = pickle.loads(pickle.dumps(index))
     f = points_frame()
     np.testing.assert_array_equal(index.locate(f.latitude, f.longitude), again.locate(f.latitude, f.longitude))
-
-
-def test_choices_for_the_cli():
-    assert LEVELS == ("admin1", "country") and ENGINES == ("incore", "dask") and "TH/s" in WEIGHT_UNITS
 
 
 # --- error paths -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -19,13 +19,10 @@ from capacitymap.aggregate._report import TABLE_COLUMNS, AggregateReport, finish
 from capacitymap.aggregate._sums import DENSE_KEYS, MAX_PARTIAL_ROWS, Accumulator, DenseSums, Partial, Workspace, bucket_range, partial, split
 from capacitymap.errors import DataError, OptionError, Problem
 from capacitymap.io.points import COORDINATE_COLUMNS, PointBatch, PointSource, read_point_part
+from capacitymap.vocab import ENGINES, WEIGHT_UNITS, Engine, WeightUnit
 
 __all__ = ["Engine", "ENGINES", "WeightUnit", "WEIGHT_UNITS", "aggregate", "aggregate_points", "aggregate_dask", "check_options"]
 
-Engine = Literal["incore", "dask"]
-ENGINES: Final[tuple[str, ...]] = get_args(Engine)
-WeightUnit = Literal["H/s", "TH/s", "PH/s", "EH/s"]
-WEIGHT_UNITS: Final[tuple[str, ...]] = get_args(WeightUnit)
 #: Batches read while the region index is built: as many as its build takes, up to this many
 #: (about 32 MB each at 1M points), so the threads start with batches ready.
 _READ_AHEAD: Final = 6

@@ -25,7 +25,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,10 @@ from capacitymap.aggregate._nearest import NearestIndex, _ramp
 from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, NEAR, Raster, build_raster
 from capacitymap.errors import BoundaryError, OptionError
 from capacitymap.schema import OTHER_COUNTRY
+from capacitymap.vocab import LEVELS, Level
 
 __all__ = ["Level", "LEVELS", "TOLERANCE_KM", "RegionIndex", "build_region_index", "UNPLACED_COUNTRY"]
 
-Level = Literal["admin1", "country"]
-LEVELS: Final[tuple[str, ...]] = get_args(Level)
 #: Points this close to a target polygon (but in none) go to the nearest one (the facilities' rule).
 TOLERANCE_KM: Final = 25.0
 #: The table row of unplaced points: CCAF's "Other" country, no region.

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from capacitymap.errors import DataError, Problem, SchemaError
+from capacitymap.vocab import PointFormat
 
 __all__ = [
     "COORDINATE_COLUMNS",
@@ -45,7 +46,6 @@ COORDINATE_COLUMNS: Final[tuple[str, str]] = ("latitude", "longitude")
 #: batch), small enough that a batch of the widest frame stays well under 100 MB.
 DEFAULT_BATCH_SIZE: Final = 1 << 20
 
-PointFormat = Literal["parquet", "csv"]
 
 
 @dataclass(frozen=True, slots=True)
