@@ -632,3 +632,14 @@ def test_sums_do_not_depend_on_chunks(admin1, admin0, monkeypatch):
     pd.testing.assert_frame_equal(whole, chunked)
     for pool, part in frame.groupby("pool"):
         assert whole.loc[whole["pool"] == pool, "hashrate_ehs"].sum() == pytest.approx(math.fsum(part["w"]), rel=1e-12)
+
+
+def test_points_get_the_facilities_nearest_rule_exact_in_metres(tmp_path: Path) -> None:
+    """20 km off the Yukon and Nunavut coasts (69N): placed, as tests/test_join.py places facilities there."""
+    from capacitymap import api
+
+    path = tmp_path / "arctic.csv"
+    pd.DataFrame({"latitude": [69.432, 68.539], "longitude": [-138.0, -95.208], "w": [1.0, 1.0]}).to_csv(path, index=False)
+    table, report = api.aggregate_files([path], weight="w", weight_unit="TH/s", level="admin1", by=(), engine="incore", quiet=True)
+    assert sorted(table["region"]) == ["CA-NU", "CA-YT"]
+    assert "2 points" in report.summary() and "nearest region" in report.summary()

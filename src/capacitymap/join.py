@@ -105,11 +105,11 @@ class NearestRule:
         segments = np.maximum(per_ring - 1, 0)
         n_pieces = (segments + _PIECE - 1) // _PIECE
         piece_ring = np.repeat(np.arange(len(rings)), n_pieces)
-        k = _ramp(n_pieces)
+        k = ramp(n_pieces)
         start = first[piece_ring] + k * _PIECE
         stop = first[piece_ring] + np.minimum((k + 1) * _PIECE, segments[piece_ring])  # the piece's last vertex
         lengths = stop - start + 1
-        vertex = np.repeat(start, lengths) + _ramp(lengths)
+        vertex = np.repeat(start, lengths) + ramp(lengths)
         piece_of = np.repeat(np.arange(len(start)), lengths)
         self.pieces = shapely.linestrings(coords[vertex], indices=piece_of) if len(vertex) else np.zeros(0, object)
         self.piece_target = np.asarray(part_target, np.int64)[ring_part[piece_ring]] if len(piece_ring) else np.zeros(0, np.int64)
@@ -191,7 +191,7 @@ def nearest_regions(index: NearestRule, lon: np.ndarray, lat: np.ndarray, *, sea
     span = (t1 - t0) * np.maximum(np.abs(dx), np.abs(dy))
     parts = np.maximum(np.ceil(span / _SUBSEGMENT_DEG), 1).astype(np.int64)
     rep = np.repeat(np.arange(len(parts)), parts)
-    k = _ramp(parts)
+    k = ramp(parts)
     step = (t1 - t0) / parts
     s0 = t0[rep] + k * step[rep]
     s1 = np.where(k + 1 == parts[rep], t1[rep], s0 + step[rep])
@@ -408,8 +408,8 @@ def assign_regions(
     return JoinResult(facilities=gdf, problems=problems, warnings=warnings)
 
 
-def _ramp(lengths: np.ndarray) -> np.ndarray:
-    """0..len-1 for each length, concatenated (``np.arange`` per run, vectorised)."""
+def ramp(lengths: np.ndarray) -> np.ndarray:
+    """0..len-1 for each length, concatenated (``np.arange`` per run, vectorised; aggregate/ uses it too)."""
     lengths = np.asarray(lengths, np.int64)
     total = int(lengths.sum())
     if total == 0:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from capacitymap.aggregate._nearest import NearestIndex, _ramp
+from capacitymap.aggregate._nearest import NearestRule, _ramp
 from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, NEAR, Raster, build_raster
 from capacitymap.errors import BoundaryError, OptionError
 from capacitymap.schema import OTHER_COUNTRY
@@ -239,10 +239,10 @@ class _Memo:
             todo, slot = todo[~placed], (slot[~placed] + 1) & mask
 
 
-def _exact_path(parts: np.ndarray, part_target: np.ndarray, tolerance_km: float) -> tuple[_PolygonLocator, NearestIndex]:
+def _exact_path(parts: np.ndarray, part_target: np.ndarray, tolerance_km: float) -> tuple[_PolygonLocator, NearestRule]:
     """The locator and the nearest rule, with GEOS's lazily built indexes built now (not in the first batch, under its lock)."""
     locator = _PolygonLocator(parts, part_target)
-    nearest = NearestIndex(parts, part_target, tolerance_km)
+    nearest = NearestRule(parts, part_target, tolerance_km)
     geoms = locator.geoms
     if len(geoms):
         shapely.prepare(geoms)
@@ -309,7 +309,7 @@ class _Placer:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        nearest = object.__new__(NearestIndex)
+        nearest = object.__new__(NearestRule)
         nearest.__dict__.update(state["nearest"])
         nearest.tree = shapely.STRtree(nearest.pieces)
         self.__dict__.update(state, nearest=nearest, memo=_Memo(), exact_lock=threading.Lock())
