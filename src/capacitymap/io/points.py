@@ -13,6 +13,7 @@ its workers, which read them from storage they share with the client.
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -232,9 +233,29 @@ def _csv_batches(path: str, columns: list[str], weight: str, batch_size: int) ->
         )
         yield from reader
     except pa.ArrowInvalid as exc:
-        raise DataError(
-            Problem(path, None, None, f"expected numbers in {[*COORDINATE_COLUMNS, weight]!r}, got {exc}; fix or remove the row")
-        ) from exc
+        found = _first_non_number(path, (*COORDINATE_COLUMNS, weight))
+        if found is None:
+            raise DataError(Problem(path, None, None, f"expected a CSV file pyarrow can read, got: {exc}")) from exc
+        line, column, text = found
+        raise DataError(Problem(path, line, column, f"expected a number, got {text!r}; fix or remove the row"
+                                + (" (or give --weight a numeric column)" if column == weight else ""))) from None
+
+
+def _first_non_number(path: str, numeric: tuple[str, ...]) -> tuple[int, str, str] | None:
+    """The first (line, column, text) of a numeric column that is not a number (an empty cell is NaN)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        rows = csv.reader(fh)
+        header = [h.strip() for h in next(rows, [])]
+        where = [(header.index(c), c) for c in numeric if c in header]
+        for line, row in enumerate(rows, start=2):
+            for i, name in where:
+                text = row[i].strip() if i < len(row) else ""
+                if text:
+                    try:
+                        float(text)
+                    except ValueError:
+                        return line, name, row[i]
+    return None
 
 
 def _to_columns(rb: pa.RecordBatch | pa.Table, columns: list[str], weight: str, path: str) -> dict[str, Any]:
