@@ -106,11 +106,7 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_names(__name__, _HOME)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_names(__name__, _HOME)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
 
 
 class _Package(types.ModuleType):
