@@ -19,9 +19,9 @@ Rules (see ``docs/scale.md``):
 * **Exact sums.** Weights are summed exactly (integer arithmetic on the float64 mantissas) and
   rounded once, so the result does not depend on batch sizes, partitioning or order.
 
-Modules: ``_index`` (targets and placement), ``_raster`` (the cell lookup), ``_nearest`` (the
-nearest-region rule), ``_sums`` (exact sums), ``_report`` (table and report), ``_engines``,
-``_progress``.
+Modules: ``_index`` (targets and placement), ``_raster`` (the cell lookup, and the band where the
+nearest-region rule, :class:`capacitymap.join.NearestRule`, applies), ``_sums`` (exact sums),
+``_report`` (table and report), ``_engines``, ``_progress``.
 """
 
 from capacitymap.aggregate._engines import (

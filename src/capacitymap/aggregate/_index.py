@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from capacitymap.aggregate._nearest import NearestRule, _ramp
 from capacitymap.aggregate._raster import BOUNDARY, DEFAULT_MAX_CELLS, NEAR, Raster, build_raster
 from capacitymap.errors import BoundaryError, OptionError
+from capacitymap.join import NearestRule, ramp
 from capacitymap.schema import OTHER_COUNTRY
 from capacitymap.vocab import LEVELS, Level
 
@@ -91,7 +91,7 @@ class _PolygonLocator:
         j0 = self._row(self.bounds[idx, 1] - _EPS_CELL)
         j1 = self._row(self.bounds[idx, 3] + _EPS_CELL)
         rows = j1 - j0 + 1
-        row = np.repeat(j0, rows) + _ramp(rows)
+        row = np.repeat(j0, rows) + ramp(rows)
         self._slice_part = idx  # parts with a box; the slices of idx[k] are _part_slices[k]:[k+1]
         self._part_slices = np.r_[0, np.cumsum(rows)].astype(np.int64)
         self._slice_lo = row * self.nx + np.repeat(i0, rows)
@@ -135,7 +135,7 @@ class _PolygonLocator:
             return out
         k_of_slice = np.repeat(np.arange(len(self._part_slices) - 1), np.diff(self._part_slices))
         pair_part = np.repeat(self._slice_part[k_of_slice[busy]], counts[busy])
-        pair_pos = np.repeat(lo_all[busy], counts[busy]) + _ramp(counts[busy])
+        pair_pos = np.repeat(lo_all[busy], counts[busy]) + ramp(counts[busy])
         hit = shapely.intersects_xy(self.geoms[pair_part], xs[pair_pos], ys[pair_pos])
         # The first polygon by rank (code) wins on shared borders and overlaps.
         best = np.full(n, np.iinfo(np.int64).max, np.int64)

@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 import shapely
 
-from capacitymap.aggregate._nearest import _ramp, search_radius_deg
+from capacitymap.join import ramp
 
 __all__ = ["Raster", "build_raster", "FAR", "BOUNDARY", "NEAR"]
 
@@ -39,6 +39,19 @@ _HAIR: Final = 1e-6
 _CHUNK: Final = 1 << 17
 #: The most cells a raster has (int16 or int32 each).
 DEFAULT_MAX_CELLS: Final = 1 << 22
+#: The shortest degree of latitude (at the equator) is 110.574 km: a bound that only errs generously.
+_KM_PER_DEGREE_MIN: Final = 110.0
+
+
+def search_radius_deg(lat: np.ndarray, tolerance_km: float) -> np.ndarray:
+    """A planar radius in degrees that holds every point within ``tolerance_km`` (geodesic) of (lon, lat).
+
+    The band the raster marks around every boundary, so that exactly the points that may be within reach
+    of a region get the nearest rule (:class:`capacitymap.join.NearestRule`).
+    """
+    dlat = tolerance_km / _KM_PER_DEGREE_MIN * 1.05
+    cos = np.cos(np.radians(np.minimum(np.abs(lat) + dlat, 89.9)))
+    return dlat * (1.0 + 1.0 / np.maximum(cos, 1e-3)) + 1e-9
 
 
 @dataclass(frozen=True)
@@ -149,7 +162,7 @@ def _mark_crossings(boundary: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np
         j1 = np.floor((hi - s) / ds).astype(np.int64)
         k = np.maximum(j1 - j0 + 1, 0)
         e = np.repeat(np.arange(len(k)), k)
-        line = s + (np.repeat(j0, k) + _ramp(k)) * ds
+        line = s + (np.repeat(j0, k) + ramp(k)) * ds
         span = ye[e] - ys[e]
         t = np.divide(line - ys[e], span, out=np.zeros(len(e)), where=span != 0)
         cross = xs[e] + t * (xe[e] - xs[e])
@@ -183,7 +196,7 @@ def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb
     j1 = np.ceil((hi - y0) / dy - 0.5).astype(np.int64)
     k = np.maximum(j1 - j0, 0)
     e = np.repeat(np.arange(len(k)), k)
-    row = np.repeat(j0, k) + _ramp(k)
+    row = np.repeat(j0, k) + ramp(k)
     yc = y0 + (row + 0.5) * dy
     x = xa[e] + (yc - ya[e]) * ((xb[e] - xa[e]) / (yb[e] - ya[e]))
     part = edge_part[e]
@@ -196,7 +209,7 @@ def _paint(label: np.ndarray, xa: np.ndarray, ya: np.ndarray, xb: np.ndarray, yb
     length = np.maximum(first_out - first_in, 0)
     keep = (length > 0) & (span_row >= 0) & (span_row < ny)
     first_in, length, span_row, span_target = first_in[keep], length[keep], span_row[keep], span_target[keep]
-    cell = np.repeat(span_row * nx + first_in, length) + _ramp(length)
+    cell = np.repeat(span_row * nx + first_in, length) + ramp(length)
     np.minimum.at(label, cell, np.repeat(span_target.astype(label.dtype), length))
 
 
