@@ -427,10 +427,13 @@ def regions(country: str | None) -> None:
 
 
 def _write(path: Path, data: str | bytes) -> None:
-    from capacitymap.io import write_bytes_atomic
+    from capacitymap.io import write_bytes_atomic, write_text_atomic
 
     with _progress(f"writing {path}"):
-        write_bytes_atomic(path, data.encode("utf-8") if isinstance(data, str) else data)
+        if isinstance(data, str):
+            write_text_atomic(path, data)
+        else:
+            write_bytes_atomic(path, data)
 
 
 def _overwrite_option(func: Callable[..., Any]) -> Callable[..., Any]:
